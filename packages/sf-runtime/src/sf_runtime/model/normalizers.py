@@ -1,0 +1,150 @@
+"""Observation and return normalization, kept as module buffers so they are saved with the model.
+
+Statistics change only when the learner calls ``update``; forward passes (inference, training) only read them.
+Running moments are merged batch by batch with the parallel algorithm of Chan, Golub and LeVeque (1979):
+for a batch of ``n_b`` samples with mean ``μ_b`` and variance ``σ²_b`` and running ``n_a, μ_a, σ²_a``,
+``δ = μ_b - μ_a``, ``μ = μ_a + δ n_b / n``, ``σ² = (σ²_a n_a + σ²_b n_b + δ² n_a n_b / n) / n`` with ``n = n_a + n_b``.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import torch
+from torch import nn
+
+from sf_runtime.model.encoders import ACTION_MASK_KEY
+
+NORMALIZED_CLIP = 5.0  # normalized values are clipped to [-5, 5], as is common for running input normalization
+_VAR_EPS = 1e-5
+_NEUTRAL_EPS = 1e-9
+
+
+class RunningMeanStd(nn.Module):
+    """Running mean and variance of tensors of a fixed per-sample ``shape``.
+
+    Moments are accumulated in float64; float32 copies are cached for the hot ``normalize`` path.
+
+    Args:
+        shape: Per-sample shape of the tracked values (``()`` for scalars such as returns).
+    """
+
+    def __init__(self, shape: tuple[int, ...] = ()):
+        super().__init__()
+        self.shape = tuple(shape)
+        self.register_buffer("mean", torch.zeros(self.shape, dtype=torch.float64))
+        self.register_buffer("var", torch.ones(self.shape, dtype=torch.float64))
+        self.register_buffer("count", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("_mean32", torch.zeros(self.shape), persistent=False)
+        self.register_buffer("_std32", torch.ones(self.shape), persistent=False)
+        self.register_load_state_dict_post_hook(lambda module, _keys: module._refresh_cache())
+        self._refresh_cache()
+
+    @torch.no_grad()
+    def _refresh_cache(self) -> None:
+        self._mean32.copy_(self.mean)
+        self._std32.copy_(torch.sqrt(self.var + _VAR_EPS))
+
+    @torch.no_grad()
+    def update(self, x: torch.Tensor) -> None:
+        """Merges a batch ``x`` [N, *shape] into the running moments (no-op for an empty batch)."""
+        x = x.reshape(-1, *self.shape).to(torch.float64)
+        n_b = x.shape[0]
+        if n_b == 0:
+            return
+        var_b, mean_b = torch.var_mean(x, dim=0, unbiased=False)
+        n_a = self.count
+        n = n_a + n_b
+        delta = mean_b - self.mean
+        self.mean.add_(delta * (n_b / n))
+        self.var.copy_((self.var * n_a + var_b * n_b + delta.square() * (n_a * n_b / n)) / n)
+        self.count.copy_(n)
+        self._refresh_cache()
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """``clip((x - μ) / sqrt(σ² + ε), -5, 5)`` in float32."""
+        return ((x - self._mean32) / self._std32).clamp_(-NORMALIZED_CLIP, NORMALIZED_CLIP)
+
+    def denormalize(self, x: torch.Tensor) -> torch.Tensor:
+        """The inverse of :meth:`normalize` (for values inside the clip range): ``x sqrt(σ² + ε) + μ``."""
+        return x * self._std32 + self._mean32
+
+    def stats(self) -> dict[str, float]:
+        """Mean of the running mean and of the running std over all elements, and the sample count."""
+        return {
+            "mean": float(self.mean.mean()),
+            "std": float(torch.sqrt(self.var).mean()),
+            "count": float(self.count),
+        }
+
+
+class ObservationNormalizer(nn.Module):
+    """Turns raw observations into the float32 model inputs.
+
+    Every key except ``action_mask`` is cast to float32, then ``obs_subtract_mean`` is subtracted and the result is
+    divided by ``obs_scale``; when ``normalize_input`` is on, the keys in ``normalize_input_keys`` (all of them when it
+    is None) are then standardized with running statistics.
+
+    Args:
+        cfg: The configuration.
+        obs_space: The ``gymnasium.spaces.Dict`` observation space.
+    """
+
+    def __init__(self, cfg, obs_space: gym.spaces.Dict):
+        super().__init__()
+        self.keys = [k for k in obs_space.spaces if k != ACTION_MASK_KEY]
+        self.sub_mean = float(cfg.obs_subtract_mean)
+        self.scale = float(cfg.obs_scale)
+        if self.scale == 0.0:
+            raise ValueError("obs_scale=0 would divide observations by zero; use a nonzero scale (1.0 = no scaling)")
+        self.should_sub_mean = abs(self.sub_mean) > _NEUTRAL_EPS
+        self.should_scale = abs(self.scale - 1.0) > _NEUTRAL_EPS
+
+        self.running_keys: list[str] = []
+        if cfg.normalize_input:
+            wanted = cfg.normalize_input_keys
+            if wanted is None:
+                wanted = list(self.keys)
+            unknown = [k for k in wanted if k not in self.keys]
+            if unknown:
+                raise ValueError(
+                    f"normalize_input_keys={list(wanted)} names {unknown}, not observation keys; accepted: {self.keys}"
+                )
+            self.running_keys = [k for k in self.keys if k in wanted]
+        # a list rather than a ModuleDict: observation keys may contain characters a module name cannot
+        self.running_mean_std = nn.ModuleList(
+            [RunningMeanStd(tuple(obs_space.spaces[k].shape)) for k in self.running_keys]
+        )
+
+    def _prescale(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.float()
+        if self.should_sub_mean:
+            x = x - self.sub_mean
+        if self.should_scale:
+            x = x / self.scale
+        return x
+
+    def forward(self, obs_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Returns a new dict of normalized observations (``action_mask`` and unknown keys pass through)."""
+        out = dict(obs_dict)
+        for key in self.keys:
+            out[key] = self._prescale(obs_dict[key])
+        for key, rms in zip(self.running_keys, self.running_mean_std, strict=True):
+            out[key] = rms.normalize(out[key])
+        return out
+
+    @torch.no_grad()
+    def update(self, obs_dict: dict[str, torch.Tensor], mask: torch.Tensor | None = None) -> None:
+        """Updates the running statistics with a batch of raw observations [N, ...] (rows where ``mask`` is true)."""
+        for key, rms in zip(self.running_keys, self.running_mean_std, strict=True):
+            x = obs_dict[key]
+            if mask is not None:
+                x = x[mask]
+            rms.update(self._prescale(x))
+
+    def stats(self) -> dict[str, float]:
+        """Running statistics per normalized key (``obs_norm/<key>/mean`` etc.)."""
+        out = {}
+        for key, rms in zip(self.running_keys, self.running_mean_std, strict=True):
+            for name, value in rms.stats().items():
+                out[f"obs_norm/{key}/{name}"] = value
+        return out
