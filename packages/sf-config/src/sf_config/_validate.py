@@ -1,0 +1,149 @@
+"""Validation of a resolved cfg: each parameter's type and range, then the rules that tie parameters together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sf_config._config import Config
+from sf_config._errors import ConfigError
+from sf_config._schema import PARAMETERS
+
+
+def resolve_automatic_values(cfg: Config) -> None:
+    """Replaces "automatic" values by concrete ones, keeping the layer that asked for them.
+
+    ``recurrence == -1`` becomes ``rollout`` for recurrent policies and 1 for feed-forward ones (Sample Factory 2's
+    rule), so that the rest of the system always reads a real segment length.
+    """
+    if "recurrence" in cfg and cfg.recurrence == -1 and "rollout" in cfg:
+        cfg.set("recurrence", cfg.rollout if cfg.get("use_rnn", False) else 1, cfg.source_of("recurrence"))
+
+
+def _rule_env_splits(cfg: Config) -> str | None:
+    if cfg.num_envs_per_worker % cfg.worker_num_splits != 0:
+        return (
+            f"num_envs_per_worker ({cfg.num_envs_per_worker}) must be divisible by worker_num_splits "
+            f"({cfg.worker_num_splits}): each split steps the same number of envs. Use e.g. "
+            f"--num_envs_per_worker={_round_up(cfg.num_envs_per_worker, cfg.worker_num_splits)} or "
+            f"--worker_num_splits=1"
+        )
+    return None
+
+
+def _rule_recurrence(cfg: Config) -> str | None:
+    if cfg.recurrence < 1:
+        return f"recurrence ({cfg.recurrence}) must be >= 1, or -1 for automatic (rollout with an RNN, else 1)"
+    if cfg.use_rnn and cfg.recurrence == 1:
+        return (
+            "use_rnn=True needs recurrence > 1 (backpropagation through time over 1 step cannot train an RNN). "
+            f"Use --recurrence={cfg.rollout} (or -1 for automatic) or --use_rnn=False"
+        )
+    if cfg.recurrence > cfg.rollout or cfg.rollout % cfg.recurrence != 0:
+        return (
+            f"rollout ({cfg.rollout}) must be a multiple of recurrence ({cfg.recurrence}): each trajectory is split "
+            f"into whole backpropagation segments. Use e.g. --recurrence={cfg.rollout}"
+        )
+    return None
+
+
+def _rule_vtrace(cfg: Config) -> str | None:
+    if not cfg.with_vtrace:
+        return None
+    problems = []
+    if cfg.recurrence != cfg.rollout:
+        problems.append(
+            f"with_vtrace=True needs recurrence == rollout (got recurrence={cfg.recurrence}, rollout={cfg.rollout}); "
+            f"use --recurrence={cfg.rollout} or --recurrence=-1"
+        )
+    if cfg.normalize_returns:
+        problems.append(
+            "with_vtrace=True is incompatible with normalize_returns=True (V-trace targets are computed on raw "
+            "values); use --normalize_returns=False or --with_vtrace=False"
+        )
+    return "; ".join(problems) or None
+
+
+def _rule_sync_batch(cfg: Config) -> str | None:
+    if cfg.async_rl or cfg.batch_size % cfg.rollout == 0:
+        return None
+    return (
+        f"sync mode (async_rl=False) needs batch_size ({cfg.batch_size}) to be a whole number of rollouts "
+        f"(rollout={cfg.rollout}); use e.g. --batch_size={_round_up(cfg.batch_size, cfg.rollout)}"
+    )
+
+
+def _rule_lr_bounds(cfg: Config) -> str | None:
+    if cfg.lr_adaptive_min > cfg.lr_adaptive_max:
+        return f"lr_adaptive_min ({cfg.lr_adaptive_min}) must not exceed lr_adaptive_max ({cfg.lr_adaptive_max})"
+    return None
+
+
+def _rule_pbt_perturb(cfg: Config) -> str | None:
+    if cfg.pbt_perturb_min > cfg.pbt_perturb_max:
+        return f"pbt_perturb_min ({cfg.pbt_perturb_min}) must not exceed pbt_perturb_max ({cfg.pbt_perturb_max})"
+    return None
+
+
+def _rule_policy_index(cfg: Config) -> str | None:
+    if "policy_index" in cfg and cfg.policy_index >= cfg.num_policies:
+        return (
+            f"policy_index ({cfg.policy_index}) must be below num_policies ({cfg.num_policies}); "
+            f"accepted: 0..{cfg.num_policies - 1}"
+        )
+    return None
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return max(multiple, -(-value // multiple) * multiple)
+
+
+CROSS_RULES: tuple[Callable[[Config], str | None], ...] = (
+    _rule_env_splits,
+    _rule_recurrence,
+    _rule_vtrace,
+    _rule_sync_batch,
+    _rule_lr_bounds,
+    _rule_pbt_perturb,
+    _rule_policy_index,
+)
+
+
+def validate_cfg(cfg: Config) -> Config:
+    """Checks every parameter and every cross-parameter rule; returns the cfg when all hold.
+
+    Per parameter: present, right type, within its choices and bounds. Across parameters:
+    ``num_envs_per_worker`` divisible by ``worker_num_splits``; ``rollout`` a multiple of ``recurrence`` and an RNN
+    needing ``recurrence > 1``; V-trace needing ``recurrence == rollout`` and ``normalize_returns=False``; sync mode
+    needing ``batch_size`` to be a whole number of rollouts; ordered bounds of the adaptive learning rate and PBT.
+
+    Args:
+        cfg: The cfg to check (``recurrence=-1`` is read as already resolved; see :func:`make_cfg`).
+
+    Returns:
+        The same cfg.
+
+    Raises:
+        ConfigError: Listing every problem found, each naming the parameters and what would be accepted.
+    """
+    problems: list[str] = []
+    for name, param in PARAMETERS.items():
+        if param.evaluation and name not in cfg:
+            continue
+        if name not in cfg:
+            problems.append(f"{name}: missing; expected {param.accepted()}")
+            continue
+        try:
+            param.coerce(cfg[name])
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
+    probe = cfg.copy()
+    resolve_automatic_values(probe)
+    for rule in CROSS_RULES:
+        problem = rule(probe)
+        if problem:
+            problems.append(problem)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
