@@ -1,0 +1,22 @@
+"""The APPO math: advantages (GAE, V-trace), losses, learning-rate schedules, optimizers."""
+
+from sf_runtime.algo.advantages import bootstrap_time_outs, gae, vtrace
+from sf_runtime.algo.appo_loss import LossCoefficients, appo_loss, clipped_ratio, policy_loss, value_loss
+from sf_runtime.algo.lr_schedules import LR_SCHEDULES, LearningRateSchedule, kl_adaptive_lr
+from sf_runtime.algo.optimizers import Lamb, make_optimizer
+
+__all__ = [
+    "LR_SCHEDULES",
+    "Lamb",
+    "LearningRateSchedule",
+    "LossCoefficients",
+    "appo_loss",
+    "bootstrap_time_outs",
+    "clipped_ratio",
+    "gae",
+    "kl_adaptive_lr",
+    "make_optimizer",
+    "policy_loss",
+    "value_loss",
+    "vtrace",
+]

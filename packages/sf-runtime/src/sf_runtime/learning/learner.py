@@ -1,0 +1,382 @@
+"""The learner: a batch of trajectories in, ``num_epochs`` x ``num_batches_per_epoch`` APPO minibatch updates.
+
+One call of :meth:`Learner.train` does, in order:
+
+1. masks out samples that are invalid or were produced by a policy more than ``max_policy_lag`` versions old;
+2. updates the running observation statistics with the batch, then normalizes all observations once;
+3. scales and clips rewards (``reward_scale``, ``reward_clip``) and recomputes the bootstrap value V(s_T) under the
+   current policy; with ``value_bootstrap``, a time-out's reward gets ``gamma * V(s_t)``;
+4. without V-trace: GAE advantages and λ-return targets for the whole batch, the return normalizer is updated with
+   the returns, advantages are standardized over the valid samples;
+   with V-trace: targets and advantages are computed per minibatch from the freshly evaluated log-probabilities and
+   values, as IMPALA does (each minibatch holds whole trajectories, since V-trace needs ``recurrence == rollout``);
+5. splits the B*T samples into chunks of ``recurrence`` consecutive steps of one trajectory, and the chunks into
+   ``num_batches_per_epoch`` minibatches (reshuffled every epoch with ``shuffle_minibatches``); the core runs over each
+   chunk starting from the stored state and restarting from zeros after a done;
+6. per minibatch: APPO loss, backward, gradient-norm clipping (``max_grad_norm``), optimizer step, ``policy_version``
+   += 1, learning-rate schedule.
+
+Values are compared in the value head's space: with ``normalize_returns`` the stored values, the targets and the
+predictions are all normalized returns.
+"""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+import torch
+
+from sf_runtime.algo.advantages import bootstrap_time_outs, gae, vtrace
+from sf_runtime.algo.appo_loss import LossCoefficients, appo_loss
+from sf_runtime.algo.lr_schedules import LearningRateSchedule
+from sf_runtime.algo.optimizers import make_optimizer
+from sf_runtime.model.actor_critic import ActorCritic
+from sf_runtime.model.encoders import ACTION_MASK_KEY
+from sf_runtime.model.factory import create_actor_critic
+
+BATCH_KEYS = (
+    "obs",
+    "rnn_states",
+    "actions",
+    "log_prob_actions",
+    "action_logits",
+    "values",
+    "rewards",
+    "dones",
+    "time_outs",
+    "policy_version",
+    "valids",
+)
+_ADV_STD_EPS = 1e-7
+
+
+def resolve_recurrence(cfg) -> int:
+    """``recurrence``, with -1 meaning ``rollout`` for RNN policies and 1 for feed-forward ones."""
+    recurrence = int(cfg.recurrence)
+    if recurrence == -1:
+        return int(cfg.rollout) if cfg.use_rnn else 1
+    if recurrence < 1:
+        raise ValueError(f"recurrence={recurrence} must be a positive integer or -1 (automatic)")
+    return recurrence
+
+
+def _contains_box(space: gym.Space) -> bool:
+    if isinstance(space, gym.spaces.Tuple):
+        return any(_contains_box(s) for s in space.spaces)
+    return isinstance(space, gym.spaces.Box)
+
+
+class Learner:
+    """Trains one policy's actor-critic with APPO.
+
+    Args:
+        cfg: The configuration.
+        obs_space: Per-agent observation space (``gymnasium.spaces.Dict``).
+        action_space: Per-agent action space.
+        policy_id: The policy this learner trains.
+        device: Torch device for the model and the updates (``"cpu"``, ``"cuda"``, ...).
+
+    Attributes:
+        actor_critic: The trained :class:`ActorCritic` (on ``device``).
+        policy_version: Number of optimizer steps taken so far.
+        env_steps: Environment steps the training so far is based on (see :meth:`train`).
+    """
+
+    def __init__(self, cfg, obs_space: gym.Space, action_space: gym.Space, policy_id: int = 0, device="cpu"):
+        self.cfg = cfg
+        self.policy_id = policy_id
+        self.device = torch.device(device)
+        self.recurrence = resolve_recurrence(cfg)
+        self.with_vtrace = bool(cfg.with_vtrace)
+        if cfg.exploration_loss == "symmetric_kl" and _contains_box(action_space):
+            raise ValueError(
+                "exploration_loss='symmetric_kl' is defined for discrete actions only, but the action space "
+                f"{action_space} has a Box part; use exploration_loss='entropy'"
+            )
+        self.coeffs = LossCoefficients.from_cfg(cfg)
+        self.actor_critic: ActorCritic = create_actor_critic(cfg, obs_space, action_space).to(self.device)
+        self.optimizer = make_optimizer(cfg, self.actor_critic.parameters())
+        self.lr_schedule = LearningRateSchedule(cfg)
+        self.policy_version = 0
+        self.env_steps = 0
+
+    # --- checkpoints --------------------------------------------------------------------------------------------------
+    def checkpoint_state(self) -> dict:
+        """Everything needed to resume training: model (with normalizer statistics), optimizer, versions, schedule.
+
+        Holds only tensors and plain Python values, so ``torch.load(path, weights_only=True)`` loads it.
+        """
+        return {
+            "model": self.actor_critic.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "policy_version": int(self.policy_version),
+            "env_steps": int(self.env_steps),
+            "lr_schedule": self.lr_schedule.state_dict(),
+            "policy_id": int(self.policy_id),
+        }
+
+    def load_checkpoint_state(self, state: dict) -> None:
+        """Restores a state made by :meth:`checkpoint_state`."""
+        self.actor_critic.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.policy_version = int(state["policy_version"])
+        self.env_steps = int(state.get("env_steps", 0))
+        self.lr_schedule.load_state_dict(state.get("lr_schedule", {}))
+
+    # --- training ---------------------------------------------------------------------------------------------------
+    def _check_batch(self, batch: dict) -> tuple[int, int]:
+        missing = [k for k in BATCH_KEYS if k not in batch]
+        if missing:
+            raise KeyError(f"the trajectory batch lacks {missing}; expected keys: {list(BATCH_KEYS)}")
+        b, t = batch["rewards"].shape
+        if t % self.recurrence != 0:
+            raise ValueError(
+                f"trajectories of {t} steps cannot be cut into chunks of recurrence={self.recurrence}; "
+                "rollout must be a multiple of recurrence"
+            )
+        if self.with_vtrace and self.recurrence != t:
+            raise ValueError(
+                f"with_vtrace needs whole trajectories per chunk: recurrence={self.recurrence} must equal the "
+                f"trajectory length (rollout={t})"
+            )
+        return b, t
+
+    def train(self, batch: dict, env_steps: int | None = None) -> dict[str, float]:
+        """Runs the APPO updates on one batch of trajectories.
+
+        Args:
+            batch: The trajectory batch of the samplers' contract: B trajectories of T steps, see ``BATCH_KEYS``
+                (observations and rnn states have T+1 steps, the last one being the bootstrap step).
+            env_steps: Total environment steps collected so far, for ``linear_decay``; when None the learner adds
+                the batch's valid sample count to its own counter.
+
+        Returns:
+            Flat statistics (floats) for summaries.
+        """
+        b, t = self._check_batch(batch)
+        cfg = self.cfg
+        ac = self.actor_critic
+        dev = self.device
+        n = b * t
+        batch = {k: (_to_device(v, dev) if k in BATCH_KEYS else v) for k, v in batch.items()}
+
+        with torch.no_grad():
+            # 1. which samples count
+            valids = batch["valids"].bool()
+            policy_lag = (self.policy_version - batch["policy_version"]).to(torch.float32)
+            valids = valids & (policy_lag <= cfg.max_policy_lag)
+            mask = valids.reshape(n).to(torch.float32)
+            num_valid = int(valids.sum())
+            self.env_steps = int(env_steps) if env_steps is not None else self.env_steps + num_valid
+
+            # 2. observation statistics, then normalized inputs for every step (T+1 per trajectory)
+            raw_obs = batch["obs"]
+            ac.obs_normalizer.update(
+                {k: v[:, :t].reshape(n, *v.shape[2:]) for k, v in raw_obs.items()}, valids.reshape(n)
+            )
+            obs_all = ac.normalize_obs({k: v.reshape(b * (t + 1), *v.shape[2:]) for k, v in raw_obs.items()})
+            obs_all = {k: v.reshape(b, t + 1, *v.shape[1:]) for k, v in obs_all.items()}
+            obs = {k: v[:, :t].reshape(n, *v.shape[2:]) for k, v in obs_all.items()}
+
+            # 3. rewards and the bootstrap value under the current policy
+            dones = batch["dones"].to(torch.float32)
+            rewards = batch["rewards"].to(torch.float32) * cfg.reward_scale
+            rewards = torch.clamp(rewards, -cfg.reward_clip, cfg.reward_clip)
+            obs_last = {k: v[:, t] for k, v in obs_all.items()}
+            ac.eval()
+            bootstrap = ac(obs_last, batch["rnn_states"][:, t].float(), values_only=True)["values"]
+            ac.train()
+            values = torch.cat([batch["values"][:, :t].float(), bootstrap.unsqueeze(1)], dim=1)  # [B, T+1]
+            returns_normalizer = ac.returns_normalizer
+            values_returns = returns_normalizer.denormalize(values) if returns_normalizer is not None else values
+            if cfg.value_bootstrap:
+                time_outs = batch["time_outs"].bool() & dones.bool()
+                rewards = bootstrap_time_outs(rewards, values_returns[:, :t], time_outs, cfg.gamma)
+
+            # 4. GAE advantages and targets for the whole batch
+            advantages = targets = None
+            adv_stats = None
+            if not self.with_vtrace:
+                adv = gae(rewards, values_returns, dones, cfg.gamma, cfg.gae_lambda).reshape(n)
+                returns = adv + values_returns[:, :t].reshape(n)
+                if returns_normalizer is not None:
+                    returns_normalizer.update(returns[mask > 0])
+                    targets = returns_normalizer.normalize(returns)
+                else:
+                    targets = returns
+                adv_stats = _masked_mean_std(adv, mask)
+                advantages = (adv - adv_stats[0]) / torch.clamp(adv_stats[1], min=_ADV_STD_EPS)
+
+            # 5. chunks of `recurrence` steps; flat index = trajectory * T + step, so chunk c is [c*R, (c+1)*R)
+            r = self.recurrence
+            num_chunks = n // r
+            flat = {
+                "actions": batch["actions"].reshape(n, *batch["actions"].shape[2:]),
+                "old_log_probs": batch["log_prob_actions"].reshape(n).float(),
+                "old_logits": batch["action_logits"].reshape(n, -1).float(),
+                "old_values": batch["values"][:, :t].reshape(n).float(),
+                "mask": mask,
+                "dones": dones.reshape(n),
+                "rewards": rewards.reshape(n),
+            }
+            if not self.with_vtrace:
+                flat["advantages"] = advantages
+                flat["targets"] = targets
+            chunk_states = batch["rnn_states"][:, :t].reshape(n, -1)[::r].float()  # [C, S]
+            chunk_bootstrap = bootstrap.reshape(b, 1).expand(b, t // r).reshape(num_chunks)  # used by V-trace only
+
+        stats = self._run_epochs(obs, flat, chunk_states, chunk_bootstrap, num_chunks, r)
+
+        with torch.no_grad():
+            lag_valid = policy_lag[batch["valids"].bool()]
+            stats["policy_lag_min"] = float(lag_valid.min()) if lag_valid.numel() else 0.0
+            stats["policy_lag_avg"] = float(lag_valid.mean()) if lag_valid.numel() else 0.0
+            stats["policy_lag_max"] = float(lag_valid.max()) if lag_valid.numel() else 0.0
+            stats["valid_fraction"] = num_valid / n
+            if adv_stats is not None:
+                stats["adv_mean"], stats["adv_std"] = float(adv_stats[0]), float(adv_stats[1])
+            stats["values_returns_mean"] = float(values_returns[:, :t].mean())
+            stats["reward_mean"] = float(rewards.mean())
+            stats["lr"] = float(self.lr_schedule.lr)
+            stats["policy_version"] = float(self.policy_version)
+            stats["env_steps"] = float(self.env_steps)
+            if returns_normalizer is not None:
+                for name, value in returns_normalizer.stats().items():
+                    stats[f"returns_norm/{name}"] = value
+            stats.update(ac.obs_normalizer.stats())
+        return stats
+
+    def _minibatches(self, num_chunks: int, r: int):
+        """Yields the sample indices of each minibatch (None meaning "all samples in order")."""
+        num_mb = int(self.cfg.num_batches_per_epoch)
+        if num_mb > num_chunks:
+            raise ValueError(
+                f"num_batches_per_epoch={num_mb} is more than the {num_chunks} chunks of recurrence={r} steps in the "
+                "batch; collect more samples or lower num_batches_per_epoch"
+            )
+        if num_mb == 1 and not self.cfg.shuffle_minibatches:
+            yield None
+            return
+        if self.cfg.shuffle_minibatches:
+            order = torch.randperm(num_chunks, device=self.device)
+        else:
+            order = torch.arange(num_chunks, device=self.device)
+        steps = torch.arange(r, device=self.device)
+        for chunk_ids in torch.tensor_split(order, num_mb):
+            yield chunk_ids, (chunk_ids.unsqueeze(1) * r + steps).reshape(-1)
+
+    def _run_epochs(self, obs, flat, chunk_states, chunk_bootstrap, num_chunks, r) -> dict[str, float]:
+        cfg = self.cfg
+        ac = self.actor_critic
+        params = [p for p in ac.parameters() if p.requires_grad]
+        max_grad_norm = float(cfg.max_grad_norm) if cfg.max_grad_norm and cfg.max_grad_norm > 0 else math.inf
+        self.lr_schedule.before_batch(self.env_steps)
+
+        sums: dict[str, torch.Tensor] = {}
+        num_updates = 0
+        for _epoch in range(int(cfg.num_epochs)):
+            epoch_kls = []
+            for selection in self._minibatches(num_chunks, r):
+                if selection is None:
+                    mb_obs, mb, mb_states, mb_bootstrap = obs, flat, chunk_states, chunk_bootstrap
+                else:
+                    chunk_ids, idx = selection
+                    mb_obs = {k: v.index_select(0, idx) for k, v in obs.items()}
+                    mb = {k: v.index_select(0, idx) for k, v in flat.items()}
+                    mb_states = chunk_states.index_select(0, chunk_ids)
+                    mb_bootstrap = chunk_bootstrap.index_select(0, chunk_ids)
+                num_mb_chunks = mb_states.shape[0]
+                chunk_dones = mb["dones"].reshape(num_mb_chunks, r)
+
+                logits, values = ac.evaluate_chunks(mb_obs, mb_states, chunk_dones)
+                action_mask = mb_obs.get(ACTION_MASK_KEY)
+                dist = ac.action_distribution(logits, action_mask)
+                old_dist = ac.action_distribution(mb["old_logits"], action_mask)
+
+                if self.with_vtrace:
+                    advantages, targets, adv_stats = self._vtrace_minibatch(
+                        dist, mb, values, mb_bootstrap, num_mb_chunks, r
+                    )
+                else:
+                    advantages, targets = mb["advantages"], mb["targets"]
+
+                loss, terms = appo_loss(
+                    dist,
+                    old_dist,
+                    mb["actions"],
+                    mb["old_log_probs"],
+                    advantages,
+                    values,
+                    mb["old_values"],
+                    targets,
+                    mb["mask"],
+                    self.coeffs,
+                )
+
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                grad_norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+                for group in self.optimizer.param_groups:
+                    group["lr"] = self.lr_schedule.lr
+                self.optimizer.step()
+                self.policy_version += 1
+                num_updates += 1
+
+                if self.lr_schedule.kind == "kl_adaptive_minibatch":
+                    self.lr_schedule.after_minibatch(float(terms["kl_divergence"]))
+                epoch_kls.append(terms["kl_divergence"])
+                terms["grad_norm"] = grad_norm.detach()
+                if self.with_vtrace:
+                    terms["adv_mean"], terms["adv_std"] = adv_stats
+                for key, value in terms.items():
+                    sums[key] = sums[key] + value if key in sums else value.clone()
+            if self.lr_schedule.kind == "kl_adaptive_epoch":
+                self.lr_schedule.after_epoch(float(torch.stack(epoch_kls).mean()))
+
+        keys = list(sums)
+        means = (torch.stack([sums[k] for k in keys]) / max(num_updates, 1)).tolist()
+        stats = dict(zip(keys, means, strict=True))
+        stats["num_minibatch_updates"] = float(num_updates)
+        return stats
+
+    def _vtrace_minibatch(self, dist, mb, values, mb_bootstrap, num_chunks, r):
+        """V-trace targets, normalized advantages and (mean, std) of the raw advantages, for whole trajectories."""
+        cfg = self.cfg
+        returns_normalizer = self.actor_critic.returns_normalizer
+        with torch.no_grad():
+            log_rhos = (dist.log_prob(mb["actions"]) - mb["old_log_probs"]).reshape(num_chunks, r)
+            v = torch.cat([values.detach().reshape(num_chunks, r), mb_bootstrap.unsqueeze(1)], dim=1)
+            if returns_normalizer is not None:
+                v = returns_normalizer.denormalize(v)
+            vs, pg_adv = vtrace(
+                mb["rewards"].reshape(num_chunks, r),
+                v,
+                mb["dones"].reshape(num_chunks, r),
+                log_rhos,
+                cfg.gamma,
+                cfg.vtrace_rho,
+                cfg.vtrace_c,
+            )
+            vs, pg_adv = vs.reshape(-1), pg_adv.reshape(-1)
+            mask = mb["mask"]
+            if returns_normalizer is not None:
+                returns_normalizer.update(vs[mask > 0])
+                vs = returns_normalizer.normalize(vs)
+            mean, std = _masked_mean_std(pg_adv, mask)
+            return (pg_adv - mean) / torch.clamp(std, min=_ADV_STD_EPS), vs, (mean, std)
+
+
+def _masked_mean_std(x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    count = mask.sum().clamp(min=1.0)
+    mean = (x * mask).sum() / count
+    var = ((x - mean).square() * mask).sum() / count
+    return mean, var.sqrt()
+
+
+def _to_device(value, device: torch.device):
+    if isinstance(value, dict):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    if isinstance(value, torch.Tensor) and value.device != device:
+        return value.to(device, non_blocking=True)
+    return value
