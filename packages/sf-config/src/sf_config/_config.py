@@ -44,6 +44,7 @@ class Config(MutableMapping[str, Any]):
         """
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_sources", {})
+        object.__setattr__(self, "_automatic", set())
         self._values["cli_args"] = {}
         self._values["command_line"] = ""
         self._sources["cli_args"] = self._sources["command_line"] = "cli"
@@ -87,6 +88,7 @@ class Config(MutableMapping[str, Any]):
             raise KeyError(f"{key} cannot be removed")
         del self._values[key]
         del self._sources[key]
+        self._automatic.discard(key)
 
     def __delattr__(self, name: str) -> None:
         try:
@@ -108,15 +110,16 @@ class Config(MutableMapping[str, Any]):
     __hash__ = None  # mutable
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"values": self._values, "sources": self._sources}
+        return {"values": self._values, "sources": self._sources, "automatic": self._automatic}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         object.__setattr__(self, "_values", state["values"])
         object.__setattr__(self, "_sources", state["sources"])
+        object.__setattr__(self, "_automatic", set(state.get("automatic", ())))
 
     def __copy__(self) -> Config:
         new = Config.__new__(Config)
-        new.__setstate__({"values": dict(self._values), "sources": dict(self._sources)})
+        new.__setstate__({k: copy.copy(v) for k, v in self.__getstate__().items()})
         return new
 
     def __deepcopy__(self, memo: dict) -> Config:
@@ -168,6 +171,11 @@ class Config(MutableMapping[str, Any]):
             value = dict(value)
         self._values[key] = value
         self._sources[key] = source
+        self._automatic.discard(key)
+
+    def is_automatic(self, name: str) -> bool:
+        """Whether ``name`` holds a value derived from an "automatic" setting (e.g. ``recurrence=-1``)."""
+        return name in self._automatic
 
     # --- conversion ---------------------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ def did_you_mean(name: str, candidates: Iterable[str], prefix: str = "") -> str:
         candidates: The names that would have been accepted.
         prefix: Written before each suggestion, e.g. ``"--"`` for command-line options.
     """
-    matches = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    matches = difflib.get_close_matches(name, list(candidates), n=2, cutoff=0.75)
     if not matches:
         return ""
     return "; did you mean " + " or ".join(f"{prefix}{m}" for m in matches) + "?"

@@ -61,6 +61,7 @@ class SFArgumentParser(argparse.ArgumentParser):
         super().__init__(
             prog=prog,
             description=description or "sf: asynchronous PPO (APPO) at high throughput. Parameters by group:",
+            usage="%(prog)s --env ENV [--config FILE] [--name value ...]  (-h lists every parameter)",
             add_help=False,
             allow_abbrev=False,
             formatter_class=_HelpFormatter,
@@ -70,12 +71,19 @@ class SFArgumentParser(argparse.ArgumentParser):
         self._initial_defaults: dict[str, Any] = {}
         self._raise_errors = False
         meta = self.add_argument_group("options")
-        meta.add_argument("-h", "--help", action="store_true", dest=HELP_DEST, help="Show this help and exit.")
+        meta.add_argument(
+            "-h",
+            "--help",
+            action="store_true",
+            dest=HELP_DEST,
+            default=argparse.SUPPRESS,
+            help="Show this help and exit.",
+        )
         meta.add_argument(
             "--config",
             action="append",
             dest=CONFIG_DEST,
-            default=[],
+            default=argparse.SUPPRESS,
             metavar="FILE",
             help="TOML or JSON file of parameter values (repeatable; later files win; command-line arguments win "
             "over files).",
@@ -132,7 +140,7 @@ class SFArgumentParser(argparse.ArgumentParser):
         """
         prefix = "unrecognized arguments: "
         if message.startswith(prefix):
-            message = "; ".join(self.unknown_argument_message(tok) for tok in message[len(prefix) :].split())
+            message = "; ".join(self.unknown_argument_messages(message[len(prefix) :].split()))
         if self._raise_errors:
             raise ConfigError(message)
         super().error(message)
@@ -150,13 +158,23 @@ class SFArgumentParser(argparse.ArgumentParser):
                 return action
         return None
 
-    def unknown_argument_message(self, token: str) -> str:
-        """The message for an unrecognized command-line token, with a did-you-mean when one is close."""
-        if not token.startswith("-"):
-            return f"unexpected argument {token!r} (parameters are given as --name value or --name=value)"
-        name = token.split("=", 1)[0].lstrip("-")
+    def unknown_argument_messages(self, tokens: Sequence[str]) -> list[str]:
+        """One message per unrecognized option (with a did-you-mean when a name is close) or stray value.
+
+        The value after an unknown ``--name value`` is taken as that option's value, not as a second problem.
+        """
         options = [s.lstrip("-") for a in self._actions for s in a.option_strings]
-        return f"unknown parameter --{name}" + did_you_mean(name, options, "--")
+        messages, after_option = [], False
+        for token in tokens:
+            if token.startswith("-") and not _is_number(token):
+                name = token.split("=", 1)[0].lstrip("-")
+                messages.append(f"unknown parameter --{name}" + did_you_mean(name, options, "--"))
+                after_option = "=" not in token
+            elif after_option:
+                after_option = False
+            else:
+                messages.append(f"unexpected argument {token!r} (parameters are given as --name value or --name=value)")
+        return messages
 
     def default_layer(self) -> dict[str, Any]:
         """Each parameter's default before any ``set_defaults``: the schema's, or the script's ``add_argument``."""
@@ -221,6 +239,14 @@ class SFArgumentParser(argparse.ArgumentParser):
         action = super().add_argument(*args, **kwargs)
         self._initial_defaults.setdefault(action.dest, action.default)
         return action
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def resolve_argv(argv: Sequence[str] | None) -> list[str]:

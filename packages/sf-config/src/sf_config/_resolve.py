@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sf_config._config import PROVENANCE_KEY, Config
@@ -13,7 +13,7 @@ from sf_config._files import load_config_file
 from sf_config._layers import RANK
 from sf_config._parser import CONFIG_DEST, HELP_DEST, SFArgumentParser, resolve_argv
 from sf_config._schema import PARAMETERS, RESERVED_KEYS
-from sf_config._validate import resolve_automatic_values, validate_cfg
+from sf_config._validate import resolve_automatic_values, restore_automatic_values, validate_cfg
 
 
 def parse_sf_args(argv: Sequence[str] | None = None, evaluation: bool = False) -> tuple[SFArgumentParser, Config]:
@@ -117,6 +117,7 @@ def with_saved_config(cfg: Config, saved: Mapping[str, Any]) -> Config:
         ConfigError: When a saved value has a wrong type or the combination breaks a cross-parameter rule.
     """
     result = cfg.copy()
+    restore_automatic_values(result)
     explicit = set(cfg.cli_args)
     for key, value in dict(saved).items():
         if key in RESERVED_KEYS or key == PROVENANCE_KEY:
@@ -140,7 +141,7 @@ def with_saved_config(cfg: Config, saved: Mapping[str, Any]) -> Config:
 def _resolve(parser: SFArgumentParser, args: list[str], code: Mapping[str, Any] | None) -> Config:
     explicit, unknown = parser.parse_explicit(args)
     if unknown:
-        raise ConfigError([parser.unknown_argument_message(tok) for tok in _unknown_tokens(unknown)])
+        raise ConfigError(parser.unknown_argument_messages(unknown))
     if explicit.pop(HELP_DEST, False):
         parser.print_help()
         sys.exit(0)
@@ -155,28 +156,6 @@ def _resolve(parser: SFArgumentParser, args: list[str], code: Mapping[str, Any] 
     cfg.set("command_line", shlex.join(args), "cli")
     resolve_automatic_values(cfg)
     return cfg
-
-
-def _unknown_tokens(tokens: Iterable[str]) -> list[str]:
-    # the value after an unknown "--name value" is not a second problem
-    result, previous_was_option = [], False
-    for tok in tokens:
-        if tok.startswith("-") and not _is_number(tok):
-            result.append(tok)
-            previous_was_option = "=" not in tok
-        elif not previous_was_option:
-            result.append(tok)
-        else:
-            previous_was_option = False
-    return result
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _merge(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> Config:

@@ -13,10 +13,18 @@ def resolve_automatic_values(cfg: Config) -> None:
     """Replaces "automatic" values by concrete ones, keeping the layer that asked for them.
 
     ``recurrence == -1`` becomes ``rollout`` for recurrent policies and 1 for feed-forward ones (Sample Factory 2's
-    rule), so that the rest of the system always reads a real segment length.
+    rule), so that the rest of the system always reads a real segment length. The cfg remembers that the value was
+    derived (:meth:`Config.is_automatic`), so that a later layer changing ``rollout`` derives it again.
     """
     if "recurrence" in cfg and cfg.recurrence == -1 and "rollout" in cfg:
         cfg.set("recurrence", cfg.rollout if cfg.get("use_rnn", False) else 1, cfg.source_of("recurrence"))
+        cfg._automatic.add("recurrence")
+
+
+def restore_automatic_values(cfg: Config) -> None:
+    """Turns derived values back into their "automatic" setting before more layers are applied."""
+    if cfg.is_automatic("recurrence"):
+        cfg.set("recurrence", -1, cfg.source_of("recurrence"))
 
 
 def _rule_env_splits(cfg: Config) -> str | None:
