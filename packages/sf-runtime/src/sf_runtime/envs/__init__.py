@@ -1,0 +1,40 @@
+"""Envs in the runtime: multi-agent form, dict observations, episode statistics, vectors, env-info probe.
+
+Private to sf_runtime; the names below are what the rest of the runtime uses.
+"""
+
+from sf_runtime.envs.create import create_env
+from sf_runtime.envs.dict_obs import OBS_KEY
+from sf_runtime.envs.env_info import EnvInfo, EnvProbeError, extract_env_info, probe_env_info
+from sf_runtime.envs.interfaces import (
+    APPROX_TOTAL_TRAINING_STEPS,
+    RewardShapingInterface,
+    TrainingInfoInterface,
+    find_reward_shaping_interface,
+    find_training_info_interface,
+)
+from sf_runtime.envs.multi_agent import MultiAgentEnv
+from sf_runtime.envs.seeding import env_seed
+from sf_runtime.envs.validation import EnvError
+from sf_runtime.envs.vector import EnvVector, LoopEnvVector, NativeEnvVector, make_env_vector
+
+__all__ = [
+    "APPROX_TOTAL_TRAINING_STEPS",
+    "OBS_KEY",
+    "EnvError",
+    "EnvInfo",
+    "EnvProbeError",
+    "EnvVector",
+    "LoopEnvVector",
+    "MultiAgentEnv",
+    "NativeEnvVector",
+    "RewardShapingInterface",
+    "TrainingInfoInterface",
+    "create_env",
+    "env_seed",
+    "extract_env_info",
+    "find_reward_shaping_interface",
+    "find_training_info_interface",
+    "make_env_vector",
+    "probe_env_info",
+]

@@ -1,0 +1,71 @@
+"""``create_env``: the one way the runtime makes an environment (factory, checks, wrappers, seed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sf_runtime.envs.frameskip import ActionRepeat, gymnasium_env_skips_frames
+from sf_runtime.envs.multi_agent import MultiAgentEnv, is_native_multi_agent
+from sf_runtime.envs.registry import is_registered_in_sf, make_registered_env
+from sf_runtime.envs.seeding import env_seed
+from sf_runtime.envs.validation import check_action_space, check_created_env, check_observation_space
+
+
+def cfg_value(cfg: Any, name: str, default: Any) -> Any:
+    """Reads ``cfg.name``, or default when cfg is None or lacks the parameter (factories may get ``cfg=None``)."""
+    if cfg is None:
+        return default
+    try:
+        return getattr(cfg, name)
+    except (AttributeError, KeyError):
+        return default
+
+
+def env_id_of(env_config: Any) -> int:
+    """The env's unique id from its EnvConfig (attribute or key access), 0 when there is none."""
+    if env_config is None:
+        return 0
+    value = getattr(env_config, "env_id", None)
+    if value is None and hasattr(env_config, "get"):
+        value = env_config.get("env_id")
+    return int(value or 0)
+
+
+def sf_applies_frameskip(full_env_name: str, cfg: Any) -> int:
+    """The action repeat sf adds itself for this env: ``env_frameskip`` for plain gymnasium ids, else 1.
+
+    See :mod:`sf_runtime.envs.frameskip` for the rule.
+    """
+    frameskip = int(cfg_value(cfg, "env_frameskip", 1) or 1)
+    if frameskip <= 1 or is_registered_in_sf(full_env_name) or gymnasium_env_skips_frames(full_env_name):
+        return 1
+    return frameskip
+
+
+def create_env(full_env_name: str, cfg: Any = None, env_config: Any = None, render_mode: str | None = None):
+    """Creates an env through the registry and puts it in the runtime's multi-agent form.
+
+    Steps: the registered factory (or gymnasium's registry, for plain gymnasium ids) makes the env; a factory that
+    returns None, an unsupported observation or action space is an :class:`EnvError` naming the env; sf's action
+    repeat is added where ``env_frameskip`` asks for it (see :mod:`sf_runtime.envs.frameskip`); the result is wrapped
+    into a :class:`MultiAgentEnv` seeded from ``cfg.seed`` and the env's ``env_id`` (a random seed when ``cfg.seed``
+    is None).
+
+    Args:
+        full_env_name: the env name as given with ``--env``.
+        cfg: the experiment configuration (may be None).
+        env_config: the env's EnvConfig (``worker_index``, ``vector_index``, ``env_id``), or None.
+        render_mode: gymnasium render mode, or None.
+
+    Returns:
+        A :class:`MultiAgentEnv`.
+    """
+    env = make_registered_env(full_env_name, cfg, env_config, render_mode)
+    check_created_env(env, full_env_name)
+    check_observation_space(env.observation_space, full_env_name)
+    check_action_space(env.action_space, full_env_name)
+    frameskip = sf_applies_frameskip(full_env_name, cfg)
+    if frameskip > 1 and not is_native_multi_agent(env):
+        env = ActionRepeat(env, frameskip)
+    seed = env_seed(cfg_value(cfg, "seed", None), env_id_of(env_config))
+    return MultiAgentEnv(env, full_env_name, seed=seed)
