@@ -173,6 +173,10 @@ class Config(MutableMapping[str, Any]):
         self._sources[key] = source
         self._automatic.discard(key)
 
+    def mark_automatic(self, name: str) -> None:
+        """Records that ``name`` holds a value derived from an "automatic" setting (see :meth:`is_automatic`)."""
+        self._automatic.add(name)
+
     def is_automatic(self, name: str) -> bool:
         """Whether ``name`` holds a value derived from an "automatic" setting (e.g. ``recurrence=-1``)."""
         return name in self._automatic

@@ -101,8 +101,8 @@ class Param:
         if isinstance(tokens, list) and self.type is not list:
             tokens = " ".join(tokens)
         raw = tokens_to_value(tokens) if isinstance(tokens, list) else tokens
-        if self.type is list and isinstance(raw, str) and is_none_word(raw) and self.nullable:
-            return None
+        if self.nullable and is_none_word(raw):
+            return None  # on the command line, None/null means "no value" for every nullable parameter
         return self.coerce(raw, where)
 
     def _check_range(self, value: Any, where: str) -> None:

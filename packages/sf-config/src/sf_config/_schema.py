@@ -2,7 +2,7 @@
 
 Defaults are Sample Factory 2's, with one deliberate change: ``device`` defaults to ``auto`` (the GPU when there is
 one). ``recurrence`` keeps Sample Factory's ``-1`` ("automatic"), which resolution turns into ``rollout`` for
-recurrent policies and into 1 for feed-forward ones.
+recurrent policies and with V-trace, and into 1 otherwise.
 """
 
 from __future__ import annotations
@@ -151,8 +151,8 @@ _TABLE: tuple[Param, ...] = (
         int,
         -1,
         "data",
-        "Length of the backpropagation-through-time segments. -1 (automatic) means rollout for RNN policies and 1 "
-        "for feed-forward ones. V-trace needs recurrence == rollout.",
+        "Length of the backpropagation-through-time segments. -1 (automatic) means rollout for RNN policies and "
+        "with V-trace, else 1. V-trace needs recurrence == rollout.",
         low=-1,
     ),
     _p("shuffle_minibatches", bool, False, "data", "Shuffle transitions between minibatches of each iteration."),

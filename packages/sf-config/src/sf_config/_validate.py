@@ -12,13 +12,15 @@ from sf_config._schema import PARAMETERS
 def resolve_automatic_values(cfg: Config) -> None:
     """Replaces "automatic" values by concrete ones, keeping the layer that asked for them.
 
-    ``recurrence == -1`` becomes ``rollout`` for recurrent policies and 1 for feed-forward ones (Sample Factory 2's
-    rule), so that the rest of the system always reads a real segment length. The cfg remembers that the value was
-    derived (:meth:`Config.is_automatic`), so that a later layer changing ``rollout`` derives it again.
+    ``recurrence == -1`` becomes ``rollout`` for recurrent policies (Sample Factory 2's rule) and with V-trace (which
+    needs ``recurrence == rollout``), else 1, so that the rest of the system always reads a real segment length.
+    The cfg remembers that the value was derived (:meth:`Config.is_automatic`), so that a later layer changing
+    ``rollout`` derives it again.
     """
     if "recurrence" in cfg and cfg.recurrence == -1 and "rollout" in cfg:
-        cfg.set("recurrence", cfg.rollout if cfg.get("use_rnn", False) else 1, cfg.source_of("recurrence"))
-        cfg._automatic.add("recurrence")
+        whole_rollout = cfg.get("use_rnn", False) or cfg.get("with_vtrace", False)
+        cfg.set("recurrence", cfg.rollout if whole_rollout else 1, cfg.source_of("recurrence"))
+        cfg.mark_automatic("recurrence")
 
 
 def restore_automatic_values(cfg: Config) -> None:
@@ -40,7 +42,9 @@ def _rule_env_splits(cfg: Config) -> str | None:
 
 def _rule_recurrence(cfg: Config) -> str | None:
     if cfg.recurrence < 1:
-        return f"recurrence ({cfg.recurrence}) must be >= 1, or -1 for automatic (rollout with an RNN, else 1)"
+        return (
+            f"recurrence ({cfg.recurrence}) must be >= 1, or -1 for automatic (rollout with an RNN or V-trace, else 1)"
+        )
     if cfg.use_rnn and cfg.recurrence == 1:
         return (
             "use_rnn=True needs recurrence > 1 (backpropagation through time over 1 step cannot train an RNN). "
