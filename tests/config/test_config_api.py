@@ -141,3 +141,15 @@ def test_direct_parse_args_error_names_the_suggestion(capsys):
         parser.parse_args(["--env", "e", "--learning_rat", "1e-4"])
     assert exit_info.value.code == 2
     assert "did you mean --learning_rate?" in capsys.readouterr().err
+
+
+def test_no_parameter_is_shadowed_by_a_config_method():
+    from sf_config import PARAMETERS
+
+    assert set(PARAMETERS).isdisjoint(dir(Config))
+
+
+def test_cli_args_and_command_line_come_last_in_the_mapping():
+    keys = list(make_cfg())
+    assert keys[-2:] == ["cli_args", "command_line"]
+    assert keys[0] == "algo"

@@ -178,3 +178,16 @@ def test_from_dict_records_the_given_layer():
     assert cfg.source_of("gamma") == "saved"
     with pytest.raises(ValueError, match="unknown layer 'disk'"):
         Config.from_dict({"gamma": 0.5}, source="disk")
+
+
+def test_saved_config_never_relocates_or_wipes_the_experiment(tmp_path):
+    cfg = make_cfg(["--env", "e"])
+    saved = {"train_dir": "/elsewhere", "experiment": "old_name", "restart_behavior": "overwrite", "gamma": 0.5}
+    resumed = with_saved_config(cfg, saved)
+    assert resumed.gamma == 0.5 and resumed.source_of("gamma") == "saved"
+    assert (resumed.train_dir, resumed.experiment, resumed.restart_behavior) == (
+        "train_dir",
+        "default_experiment",
+        "resume",
+    )
+    assert resumed.source_of("restart_behavior") == "default"

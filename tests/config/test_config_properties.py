@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from sf_config import LAYERS, PARAMETERS, Config, make_cfg, parse_full_cfg, parse_sf_args, with_saved_config
 
+RUN_LOCAL = {"train_dir", "experiment", "restart_behavior"}
+
 # parameters tied together by cross-parameter rules; drawn consistently by `_coupled`
 COUPLED = {
     "num_envs_per_worker",
@@ -171,7 +173,9 @@ def test_every_layer_overrides_the_ones_below(plan, file_format):
     for param in FREE:
         if param.evaluation:
             continue
-        layers = plan.get(param.name, {})
+        layers = dict(plan.get(param.name, {}))
+        if param.name in RUN_LOCAL:
+            layers.pop("saved", None)  # the saved config never relocates the experiment
         top = max(layers, key=LAYERS.index) if layers else "default"
         expected = layers[top] if layers else param.default
         assert cfg.source_of(param.name) == top, param.name

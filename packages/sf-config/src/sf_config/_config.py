@@ -45,12 +45,12 @@ class Config(MutableMapping[str, Any]):
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_sources", {})
         object.__setattr__(self, "_automatic", set())
-        self._values["cli_args"] = {}
-        self._values["command_line"] = ""
-        self._sources["cli_args"] = self._sources["command_line"] = "cli"
         sources = sources or {}
         for key, value in (values or {}).items():
             self._store(key, value, sources.get(key, "code"))
+        for key, empty in (("cli_args", {}), ("command_line", "")):
+            if key not in self._values:
+                self._store(key, empty, "cli")
 
     # --- mapping and attribute access ---------------------------------------------------------------------------
 

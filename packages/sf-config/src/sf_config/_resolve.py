@@ -104,7 +104,10 @@ def with_saved_config(cfg: Config, saved: Mapping[str, Any]) -> Config:
 
     Saved values replace those that came from the defaults, env defaults and config files; values given on the
     command line (``cfg.cli_args``) or set in code stay. Saved keys the cfg does not know (a script's own arguments)
-    are kept. Evaluation parameters of the saved config are taken only when ``cfg`` has them.
+    are kept. Evaluation parameters of the saved config are taken only when ``cfg`` has them. The parameters that
+    locate the experiment and decide what happens to it (``train_dir``, ``experiment``, ``restart_behavior``) always
+    keep the current run's values: a moved experiment folder is found where it is, and a saved
+    ``restart_behavior=overwrite`` can never wipe the experiment being resumed.
 
     Args:
         cfg: The cfg resolved from the command line.
@@ -120,7 +123,7 @@ def with_saved_config(cfg: Config, saved: Mapping[str, Any]) -> Config:
     restore_automatic_values(result)
     explicit = set(cfg.cli_args)
     for key, value in dict(saved).items():
-        if key in RESERVED_KEYS or key == PROVENANCE_KEY:
+        if key in RESERVED_KEYS or key in RUN_LOCAL or key == PROVENANCE_KEY:
             continue
         param = PARAMETERS.get(key)
         if param is not None and param.evaluation and key not in cfg:
@@ -133,6 +136,10 @@ def with_saved_config(cfg: Config, saved: Mapping[str, Any]) -> Config:
             raise ConfigError([f"saved config: {p}" for p in exc.problems]) from None
     resolve_automatic_values(result)
     return validate_cfg(result)
+
+
+RUN_LOCAL = frozenset({"train_dir", "experiment", "restart_behavior"})
+"""Parameters a saved config.json never overrides (see :func:`with_saved_config`)."""
 
 
 # --- internals -----------------------------------------------------------------------------------------------------
