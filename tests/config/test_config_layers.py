@@ -191,3 +191,19 @@ def test_saved_config_never_relocates_or_wipes_the_experiment(tmp_path):
         "resume",
     )
     assert resumed.source_of("restart_behavior") == "default"
+
+
+def test_sample_factory_style_config_json_layers_in():
+    saved = {
+        "help": False,
+        "git_hash": "unknown",
+        "command_line": "--env=e --num_workers=4",
+        "cli_args": {"env": "e", "num_workers": 4},
+        "num_workers": 4,
+        "recurrence": 32,
+        "encoder_mlp_layers": [64, 64],
+    }
+    resumed = with_saved_config(make_cfg(["--env", "e"]), saved)
+    assert resumed.num_workers == 4 and resumed.encoder_mlp_layers == [64, 64]
+    assert resumed.git_hash == "unknown" and resumed.source_of("git_hash") == "saved"
+    assert resumed.cli_args == {"env": "e"} and resumed.command_line == "--env e"
