@@ -144,8 +144,9 @@ def test_saved_config_from_a_loaded_json_round_trip(tmp_path):
 
 def test_custom_argument_goes_through_every_layer(tmp_path):
     path = tmp_path / "c.json"
-    path.write_text('{"custom_int": "7"}')
-    parser, _ = parse_sf_args(["--env", "e"])
+    path.write_text('{"custom_int": "7", "gamma": 0.5}')
+    parser, partial = parse_sf_args(["--env", "e", "--config", str(path)])  # custom_int is not known yet
+    assert partial.gamma == 0.5 and "custom_int" not in partial
     parser.add_argument("--custom_int", type=int, default=1)
     parser.add_argument("--custom_flag", action="store_true")
     assert parse_full_cfg(parser, ["--env", "e"]).custom_int == 1

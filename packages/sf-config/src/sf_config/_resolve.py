@@ -39,7 +39,7 @@ def parse_sf_args(argv: Sequence[str] | None = None, evaluation: bool = False) -
     files = explicit.pop(CONFIG_DEST, [])
     explicit.pop(HELP_DEST, None)
     layers = [("default", parser.default_layer())]
-    layers += [("file", _file_layer(parser, f)) for f in files]
+    layers += [("file", _file_layer(parser, f, strict=False)) for f in files]  # custom arguments come later
     layers.append(("cli", explicit))
     partial = _merge(layers)
     partial.set("cli_args", explicit, "cli")
@@ -175,7 +175,7 @@ def _merge(layers: Sequence[tuple[str, Mapping[str, Any]]]) -> Config:
     return Config(values, sources)
 
 
-def _file_layer(parser: SFArgumentParser, path: str) -> dict[str, Any]:
+def _file_layer(parser: SFArgumentParser, path: str, strict: bool = True) -> dict[str, Any]:
     data = load_config_file(path)
     known = parser.known_names()
     layer: dict[str, Any] = {}
@@ -187,7 +187,8 @@ def _file_layer(parser: SFArgumentParser, path: str) -> dict[str, Any]:
         if param is not None and param.evaluation and not parser.evaluation:
             continue  # one file may serve training and evaluation
         if key not in known:
-            problems.append(unknown_parameter(key, known, prefix="", where=f" in config file {path}"))
+            if strict:
+                problems.append(unknown_parameter(key, known, prefix="", where=f" in config file {path}"))
             continue
         action = parser.action_for(key)
         if param is not None:
