@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import attrs
@@ -115,5 +114,3 @@ class Param:
             if (self.low is not None and v < self.low) or (self.high is not None and v > self.high):
                 shown = "item " + repr(v) if isinstance(value, list) else repr(v)
                 raise ConfigError(f"{self.name}: {shown} is out of range{where}; expected {self.accepted()}")
-            if isinstance(v, float) and math.isnan(v):
-                raise ConfigError(f"{self.name}: NaN is not accepted{where}; expected {self.accepted()}")
