@@ -1,0 +1,110 @@
+"""The experiment directory ``train_dir/<experiment>/`` and what ``restart_behavior`` does with an existing one.
+
+* ``resume`` (default): keep the directory; training continues from its ``config.json`` and latest checkpoints.
+* ``restart``: move the old directory aside, to ``train_dir/<experiment>_old_<YYYYmmdd_HHMMSS>`` (a ``_2``, ``_3``...
+  suffix if that exists), and start from scratch in a fresh one.
+* ``overwrite``: delete the old directory and start from scratch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from sf_runtime.storage.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+RESTART_BEHAVIORS = ("resume", "restart", "overwrite")
+# Below this much free space, training would fail at its first checkpoint: refuse to start.
+MIN_FREE_BYTES = 16 * 1024 * 1024
+
+
+def experiment_dir(cfg: Any) -> Path:
+    """``train_dir/experiment`` (not created)."""
+    return Path(cfg.train_dir) / cfg.experiment
+
+
+def _moved_aside_name(exp_dir: Path) -> Path:
+    stamp = time.strftime("%Y%m%d_%H%M%S")
+    candidate = exp_dir.with_name(f"{exp_dir.name}_old_{stamp}")
+    n = 2
+    while candidate.exists():
+        candidate = exp_dir.with_name(f"{exp_dir.name}_old_{stamp}_{n}")
+        n += 1
+    return candidate
+
+
+def check_writable(directory: Path, min_free_bytes: int = MIN_FREE_BYTES) -> None:
+    """Raises StorageError unless a file can be written in directory and it has min_free_bytes of free space."""
+    probe = directory / f".write_test{os.getpid()}"
+    try:
+        with open(probe, "wb") as f:
+            f.write(b"\0" * 4096)
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise StorageError(
+            f"Cannot write to the experiment directory {directory} ({exc.strerror or exc}); choose a writable "
+            "--train_dir or fix its permissions."
+        ) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            probe.unlink()
+    free = shutil.disk_usage(directory).free
+    if free < min_free_bytes:
+        raise StorageError(
+            f"The experiment directory {directory} has only {free / 2**20:.1f} MiB free (at least "
+            f"{min_free_bytes / 2**20:.0f} MiB needed for checkpoints); free some space or choose another --train_dir."
+        )
+
+
+def prepare_experiment_dir(cfg: Any) -> Path:
+    """Creates (or reuses, moves aside, wipes) the experiment directory per ``cfg.restart_behavior``.
+
+    Call it before training starts; with ``resume``, read the saved config first (:func:`load_saved_config`) and
+    layer it under the command line, then call this, then save the resolved config.
+
+    Returns:
+        The experiment directory, existing and writable.
+
+    Raises:
+        StorageError: the directory cannot be created or written, or the disk is (nearly) full.
+        ValueError: an unknown restart_behavior.
+    """
+    behavior = getattr(cfg, "restart_behavior", "resume")
+    if behavior not in RESTART_BEHAVIORS:
+        raise ValueError(f"restart_behavior={behavior!r} is not one of {list(RESTART_BEHAVIORS)}")
+    exp_dir = experiment_dir(cfg)
+    if exp_dir.exists() and not exp_dir.is_dir():
+        raise StorageError(f"The experiment path {exp_dir} exists and is not a directory; remove it or rename it.")
+    if exp_dir.is_dir() and any(exp_dir.iterdir()):
+        if behavior == "restart":
+            aside = _moved_aside_name(exp_dir)
+            try:
+                exp_dir.rename(aside)
+            except OSError as exc:
+                raise StorageError(f"Cannot move the old experiment {exp_dir} aside to {aside}: {exc}") from exc
+            log.warning("restart_behavior=restart: moved the old experiment %s to %s", exp_dir, aside)
+        elif behavior == "overwrite":
+            try:
+                shutil.rmtree(exp_dir)
+            except OSError as exc:
+                raise StorageError(f"Cannot delete the old experiment {exp_dir}: {exc}") from exc
+            log.warning("restart_behavior=overwrite: deleted the old experiment %s", exp_dir)
+        else:
+            log.info("Resuming experiment in %s", exp_dir)
+    try:
+        exp_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"Cannot create the experiment directory {exp_dir} ({exc.strerror or exc}); choose a writable "
+            f"--train_dir (now {cfg.train_dir!r})."
+        ) from exc
+    check_writable(exp_dir)
+    return exp_dir

@@ -1,0 +1,65 @@
+"""TensorBoard summaries of one policy, under ``train_dir/experiment/.summary/<policy_id>/``."""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import Any
+
+from sf_runtime.storage.experiment import experiment_dir
+
+SUMMARY_DIR = ".summary"
+
+
+def summary_dir(cfg: Any, policy_id: int) -> Path:
+    """``train_dir/experiment/.summary/<policy_id>``."""
+    return experiment_dir(cfg) / SUMMARY_DIR / str(policy_id)
+
+
+class SummaryWriter:
+    """Writes scalars of one policy to TensorBoard event files.
+
+    Tag names are the caller's, e.g. ``"reward/episode_reward"``, ``"train/loss"``, ``"perf/fps"``; TensorBoard groups
+    them by the part before the first ``/``.
+
+    Attributes:
+        log_dir: where the event files go.
+    """
+
+    def __init__(self, cfg: Any, policy_id: int = 0, flush_secs: int = 20):
+        from torch.utils.tensorboard import SummaryWriter as _TorchSummaryWriter  # slow import: only when needed
+
+        self.log_dir = summary_dir(cfg, policy_id)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._writer = _TorchSummaryWriter(log_dir=str(self.log_dir), flush_secs=flush_secs)
+
+    def scalar(self, tag: str, value: float, step: int) -> None:
+        """Writes one scalar at env step ``step``."""
+        self._writer.add_scalar(tag, float(value), global_step=int(step))
+
+    def scalars(self, values: dict[str, Any], step: int) -> None:
+        """Writes every real-number entry of values (numbers, numpy scalars, 0-d tensors) at env step ``step``.
+
+        None and non-numeric entries are skipped; NaN and inf are written as they are.
+        """
+        for tag, value in values.items():
+            if value is None or isinstance(value, str):
+                continue
+            if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+                value = value.item()
+            if isinstance(value, numbers.Real):
+                self._writer.add_scalar(tag, float(value), global_step=int(step))
+
+    def flush(self) -> None:
+        """Writes buffered events to disk."""
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Flushes and closes the event file."""
+        self._writer.close()
+
+    def __enter__(self) -> SummaryWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
