@@ -1,0 +1,210 @@
+"""Evaluation of a trained policy: ``enjoy(cfg)`` runs episodes, renders or records them, reports the reward.
+
+The experiment's saved ``config.json`` is layered under the explicit command-line arguments of ``cfg`` (so that
+``--env`` and ``--experiment`` are enough), the latest or best checkpoint (``load_checkpoint_kind``) of
+``policy_index`` is loaded, and one env (all its agents driven by that policy) runs until ``max_num_episodes``
+episodes ended or ``max_num_frames`` env steps passed. Actions are the distribution's mode with
+``eval_deterministic``, sampled otherwise. With ``save_video`` the frames (at most ``video_frames``) are encoded to
+an mp4 in the experiment directory (``video_name``, default ``replay.mp4``) by imageio's ffmpeg.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from sf_config import with_saved_config
+from sf_registry import EnvConfig
+from sf_runtime import storage
+from sf_runtime.envs import create_env
+from sf_runtime.learning import Learner
+from sf_runtime.model import actions_to_env
+from sf_runtime.runners.lifecycle import STATUS_FAILURE, STATUS_INTERRUPTED, STATUS_SUCCESS
+from sf_runtime.runners.serial import resolve_device
+
+log = logging.getLogger(__name__)
+
+DEFAULT_VIDEO_NAME = "replay.mp4"
+_DEFAULT_VIDEO_FPS = 30
+
+
+class EnjoyResult(int):
+    """The outcome of :func:`enjoy`: an ``int`` status that also carries the average reward.
+
+    ``sys.exit(enjoy(cfg))`` exits with the status; ``status, avg_reward = enjoy(cfg)`` unpacks both.
+
+    Attributes:
+        avg_reward: mean reward of the evaluated episodes (NaN when none could be run).
+    """
+
+    avg_reward: float
+
+    def __new__(cls, status: int, avg_reward: float) -> EnjoyResult:
+        result = super().__new__(cls, status)
+        result.avg_reward = float(avg_reward)
+        return result
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((int(self), self.avg_reward))
+
+    def __repr__(self) -> str:
+        return f"EnjoyResult(status={int(self)}, avg_reward={self.avg_reward!r})"
+
+
+def _open_video_writer(path: Path, fps: float) -> Any:
+    try:
+        import imageio.v2 as imageio
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise RuntimeError(
+            "save_video needs imageio and imageio-ffmpeg: install sf-runtime[video] (pip install 'sf-runtime[video]')"
+        ) from exc
+    try:
+        import imageio_ffmpeg  # noqa: F401  (imageio's mp4 encoder)
+    except ImportError as exc:  # pragma: no cover
+        raise RuntimeError("save_video needs imageio-ffmpeg: install sf-runtime[video]") from exc
+    # macro_block_size=1 keeps odd frame sizes as they are instead of resizing them with a warning.
+    return imageio.get_writer(str(path), fps=fps, codec="libx264", macro_block_size=1)
+
+
+def _stack_obs(obs_list: list[dict[str, Any]], device: torch.device) -> dict[str, torch.Tensor]:
+    return {key: torch.as_tensor(np.stack([obs[key] for obs in obs_list])).to(device) for key in obs_list[0]}
+
+
+def _per_agent(actions: torch.Tensor, action_space: Any) -> list[Any]:
+    """Flat sampled actions ``[num_agents, ...]`` to one env-format action per agent."""
+    converted = actions_to_env(actions, action_space)
+    if isinstance(converted, tuple):  # Tuple space: a tuple of per-part arrays -> one tuple per agent
+        return [tuple(part[i] for part in converted) for i in range(len(converted[0]))]
+    return list(converted)
+
+
+def _render_mode(cfg: Any) -> str | None:
+    if cfg.save_video:
+        return "rgb_array"
+    return None if cfg.no_render else "human"
+
+
+def _load_cfg(cfg: Any) -> Any:
+    saved = storage.load_saved_config(cfg)
+    if saved is None:
+        log.warning("No config.json in %s: evaluating with the given configuration", storage.experiment_dir(cfg))
+        return cfg
+    return with_saved_config(cfg, saved)
+
+
+def enjoy(cfg: Any) -> EnjoyResult:
+    """Evaluate a trained policy; see the module documentation for the parameters it honours.
+
+    Args:
+        cfg: the configuration parsed for evaluation (``parse_args(evaluation=True)`` or ``make_cfg``).
+
+    Returns:
+        :class:`EnjoyResult`: status 0 on success, 1 on failure (e.g. no checkpoint), 2 when interrupted; with
+        ``avg_reward``.
+    """
+    try:
+        cfg = _load_cfg(cfg)
+        return _enjoy(cfg)
+    except KeyboardInterrupt:
+        log.warning("Evaluation interrupted")
+        return EnjoyResult(STATUS_INTERRUPTED, math.nan)
+    except Exception:
+        log.exception("Evaluation failed")
+        return EnjoyResult(STATUS_FAILURE, math.nan)
+
+
+def _enjoy(cfg: Any) -> EnjoyResult:
+    device = resolve_device(cfg)
+    policy_id = cfg.policy_index
+    state = storage.CheckpointManager(cfg, policy_id).load(kind=cfg.load_checkpoint_kind)
+    if state is None:
+        log.error(
+            "No %s checkpoint of policy %d in %s: train first, or check --experiment/--train_dir",
+            cfg.load_checkpoint_kind,
+            policy_id,
+            storage.experiment_dir(cfg),
+        )
+        return EnjoyResult(STATUS_FAILURE, math.nan)
+
+    env = create_env(
+        cfg.env, cfg, env_config=EnvConfig(worker_index=0, vector_index=0, env_id=0), render_mode=_render_mode(cfg)
+    )
+    writer = None
+    try:
+        learner = Learner(cfg, env.observation_space, env.action_space, policy_id=policy_id, device=device)
+        learner.load_checkpoint_state(state["learner"])
+        actor_critic = learner.actor_critic
+        actor_critic.eval()
+        log.info(
+            "Loaded the %s checkpoint of policy %d (%d env steps)",
+            cfg.load_checkpoint_kind,
+            policy_id,
+            int(state.get("env_steps", 0)),
+        )
+
+        fps = float(cfg.fps or 0)
+        if cfg.save_video:
+            video_path = storage.experiment_dir(cfg) / (cfg.video_name or DEFAULT_VIDEO_NAME)
+            video_fps = fps or float(getattr(env, "metadata", {}).get("render_fps") or _DEFAULT_VIDEO_FPS)
+            writer = _open_video_writer(video_path, video_fps)
+            log.info("Recording up to %d frames to %s", cfg.video_frames, video_path)
+        num_video_frames = 0
+
+        num_agents = env.num_agents
+        rnn_states = torch.zeros((num_agents, actor_critic.rnn_state_size), device=device)
+        episode_rewards: list[float] = []
+        current_rewards = np.zeros(num_agents, dtype=np.float64)
+        obs_list, _ = env.reset(seed=cfg.seed)
+        num_frames = 0
+        frame_period = 1.0 / fps if fps > 0 else 0.0
+
+        while num_frames < cfg.max_num_frames and len(episode_rewards) < cfg.max_num_episodes:
+            frame_start = time.monotonic()
+            with torch.no_grad():
+                obs = actor_critic.normalize_obs(_stack_obs(obs_list, device))
+                out = actor_critic(obs, rnn_states, deterministic=cfg.eval_deterministic)
+            rnn_states = out["new_rnn_states"]
+            obs_list, rewards, terminated, truncated, infos = env.step(_per_agent(out["actions"], env.action_space))
+            num_frames += 1
+            current_rewards += np.asarray(rewards, dtype=np.float64)
+
+            if writer is not None and num_video_frames < cfg.video_frames:
+                frame = env.render()
+                if frame is not None:
+                    writer.append_data(np.asarray(frame, dtype=np.uint8))
+                    num_video_frames += 1
+            elif not cfg.no_render and not cfg.save_video:
+                env.render()
+
+            for agent in range(num_agents):
+                if terminated[agent] or truncated[agent]:
+                    episode = infos[agent].get("episode") if infos[agent] else None
+                    reward = float(episode["reward"]) if episode else float(current_rewards[agent])
+                    episode_rewards.append(reward)
+                    current_rewards[agent] = 0.0
+                    rnn_states[agent] = 0.0
+                    log.info("Episode %d finished (agent %d): reward %.3f", len(episode_rewards), agent, reward)
+
+            if frame_period and not cfg.no_render:
+                time.sleep(max(0.0, frame_period - (time.monotonic() - frame_start)))
+    finally:
+        if writer is not None:
+            writer.close()
+        env.close()
+
+    if episode_rewards:
+        avg_reward = float(np.mean(episode_rewards))
+    else:
+        log.warning("No episode finished within max_num_frames=%s: averaging the unfinished ones", cfg.max_num_frames)
+        avg_reward = float(np.mean(current_rewards))
+    message = f"Average reward over {len(episode_rewards)} episodes: {avg_reward:.3f}"
+    print(message)
+    log.info("%s", message)
+    return EnjoyResult(STATUS_SUCCESS, avg_reward)

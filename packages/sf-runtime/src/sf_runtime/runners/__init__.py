@@ -1,0 +1,46 @@
+"""Runners: serial (one process) and parallel (worker processes); sync and async.
+
+:func:`run_rl` is the entry point; the runner-independent parts of a run (directory, checkpoints, summaries, stop
+conditions, observers, status codes, interruption) live in :mod:`sf_runtime.runners.lifecycle`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sf_runtime.runners.lifecycle import (
+    STATUS_FAILURE,
+    STATUS_INTERRUPTED,
+    STATUS_SUCCESS,
+    ExperimentLifecycle,
+    RunObserver,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["STATUS_FAILURE", "STATUS_INTERRUPTED", "STATUS_SUCCESS", "ExperimentLifecycle", "RunObserver", "run_rl"]
+
+
+def run_rl(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
+    """Train an agent as configured: the serial runner when ``cfg.serial_mode``, else the parallel runner.
+
+    Args:
+        cfg: the resolved configuration (``sf_config.make_cfg`` or ``parse_full_cfg``).
+        observers: callbacks into the run (:class:`RunObserver`), e.g. to stop once a reward is reached.
+
+    Returns:
+        0 on success, 1 on failure, 2 when interrupted by Ctrl-C or SIGTERM (a checkpoint is saved first).
+    """
+    if cfg.serial_mode:
+        from sf_runtime.runners.serial import run_serial
+
+        return run_serial(cfg, observers)
+    if importlib.util.find_spec("sf_runtime.runners.parallel") is None:
+        log.error("The parallel runner is not available in this installation; use serial_mode=True")
+        return STATUS_FAILURE
+    from sf_runtime.runners.parallel import run_parallel
+
+    return run_parallel(cfg, observers)

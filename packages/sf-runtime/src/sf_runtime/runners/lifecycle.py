@@ -1,0 +1,411 @@
+"""The experiment lifecycle shared by the serial and the parallel runner.
+
+A runner owns sampling and learning; everything around them is the same for every runner and lives here:
+
+- preparing the experiment directory (``restart_behavior``), saving ``config.json``, the log file;
+- restoring the latest checkpoint of each policy (weights, optimizer, normalizers, env-step count);
+- stop conditions (``train_for_env_steps``, ``train_for_seconds``);
+- periodic checkpoints (``save_every_sec``), the best checkpoint (``save_best_metric`` after ``save_best_after``),
+  the final checkpoint;
+- episode statistics averaged over the last ``stats_avg`` episodes, TensorBoard summaries every
+  ``experiment_summaries_interval`` seconds, progress lines in the log;
+- status codes and interruption: :func:`run_guarded` maps a run to 0 (success), 1 (failure) or 2 (interrupted by
+  Ctrl-C or SIGTERM, after saving a checkpoint).
+
+A runner drives it like this::
+
+    lifecycle = ExperimentLifecycle(cfg, policy_ids=range(cfg.num_policies))
+    lifecycle.start()
+    for pid, learner in learners.items():
+        lifecycle.restore(pid, learner)
+    while not lifecycle.should_stop():
+        ...  # sample; lifecycle.add_env_steps(pid, n); lifecycle.record_episodes(stats)
+        ...  # train; lifecycle.record_train_stats(pid, learner.train(batch))
+        lifecycle.after_iteration(learners)
+    lifecycle.finish(learners)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+from sf_config import with_saved_config
+from sf_runtime import storage
+
+log = logging.getLogger(__name__)
+
+STATUS_SUCCESS = 0
+STATUS_FAILURE = 1
+STATUS_INTERRUPTED = 2
+
+# Progress lines go to the log this often; summaries and checkpoints have their own configurable intervals.
+_REPORT_INTERVAL_SEC = 5.0
+
+
+class CheckpointableLearner(Protocol):
+    """What the lifecycle needs from a learner: its state and its version."""
+
+    policy_version: int
+
+    def checkpoint_state(self) -> dict[str, Any]: ...
+
+    def load_checkpoint_state(self, state: dict[str, Any]) -> None: ...
+
+
+class RunObserver:
+    """Callbacks into a training run; subclass it and pass instances to ``run_rl(cfg, observers=[...])``.
+
+    Every method receives the run's :class:`ExperimentLifecycle` (env-step counts, episode statistics,
+    :meth:`ExperimentLifecycle.request_stop`). The default implementations do nothing.
+    """
+
+    def on_start(self, run: ExperimentLifecycle) -> None:
+        """After the experiment directory is ready and checkpoints were restored."""
+
+    def on_iteration(self, run: ExperimentLifecycle) -> None:
+        """After each collect-and-train iteration of the runner."""
+
+    def extra_summaries(self, run: ExperimentLifecycle, policy_id: int) -> Mapping[str, float]:
+        """Extra scalars to write with a policy's summaries (keys are TensorBoard tags)."""
+        return {}
+
+    def on_finish(self, run: ExperimentLifecycle) -> None:
+        """After the final checkpoint, or after an interruption's checkpoint."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Raised in the main thread when the process receives SIGTERM, so that it unwinds like Ctrl-C."""
+
+
+def checkpoint_payload(learner: CheckpointableLearner, env_steps: int, train_seconds: float) -> dict[str, Any]:
+    """The dict written to a checkpoint file: the learner's own state plus the runner's counters.
+
+    Args:
+        learner: the policy's learner.
+        env_steps: environment steps collected for this policy so far (frameskip included).
+        train_seconds: seconds of training so far, over all runs of this experiment.
+
+    Returns:
+        ``{"learner": learner.checkpoint_state(), "env_steps": ..., "policy_version": ..., "train_seconds": ...}``.
+    """
+    return {
+        "learner": learner.checkpoint_state(),
+        "env_steps": int(env_steps),
+        "policy_version": int(learner.policy_version),
+        "train_seconds": float(train_seconds),
+    }
+
+
+class _PolicyStats:
+    """Episode statistics of one policy over the last ``stats_avg`` episodes, plus the latest training stats."""
+
+    def __init__(self, stats_avg: int) -> None:
+        self.episodes: dict[str, deque[float]] = {}
+        self.maxlen = max(1, int(stats_avg))
+        self.num_episodes = 0
+        self.train: dict[str, float] = {}
+
+    def add_episode(self, stats: Mapping[str, Any]) -> None:
+        self.num_episodes += 1
+        for key, value in stats.items():
+            if key == "policy_agent" or isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            self.episodes.setdefault(key, deque(maxlen=self.maxlen)).append(float(value))
+
+    def mean(self, key: str) -> float | None:
+        values = self.episodes.get(key)
+        if not values:
+            return None
+        return sum(values) / len(values)
+
+
+class ExperimentLifecycle:
+    """Directory, checkpoints, summaries, statistics and stop conditions of one training run.
+
+    Args:
+        cfg: the resolved configuration.
+        policy_ids: the policies trained in this run (``range(cfg.num_policies)``).
+        observers: callbacks notified at start, after each iteration, at summaries and at the end.
+    """
+
+    def __init__(self, cfg: Any, policy_ids: Iterable[int], observers: Iterable[RunObserver] = ()) -> None:
+        self.cfg = cfg
+        self.observers = list(observers)
+        self.stop_reason: str | None = None
+        self.policy_ids = list(policy_ids)
+        self.env_steps: dict[int, int] = dict.fromkeys(self.policy_ids, 0)
+        self.stats: dict[int, _PolicyStats] = {pid: _PolicyStats(cfg.stats_avg) for pid in self.policy_ids}
+        self.checkpoints: dict[int, storage.CheckpointManager] = {}
+        self.summaries: dict[int, storage.SummaryWriter] = {}
+        self._prior_train_seconds = 0.0
+        self._start_time = time.monotonic()
+        self._session_start_steps: dict[int, int] = dict.fromkeys(self.policy_ids, 0)
+        now = self._start_time
+        self._last_save = now
+        self._last_best_save = now
+        self._last_summary = now
+        self._last_report = now
+        self._last_report_steps = 0
+        self._best_metric: dict[int, float] = dict.fromkeys(self.policy_ids, -math.inf)
+        self._started = False
+        self._log_handler: logging.Handler | None = None
+
+    # ---- setup ---------------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Prepare the experiment directory, save the configuration, open the log file, writers and checkpoints.
+
+        When resuming (``restart_behavior=resume``) an existing ``config.json`` is layered under the explicit
+        arguments first (:func:`sf_config.with_saved_config`); runners read the result from :attr:`cfg`.
+        """
+        if self.cfg.restart_behavior == "resume":
+            saved = storage.load_saved_config(self.cfg)
+            if saved is not None:
+                self.cfg = with_saved_config(self.cfg, saved)
+                log.info("Resuming with the saved config.json under the explicit arguments")
+        storage.prepare_experiment_dir(self.cfg)
+        self._log_handler = storage.setup_log_file(self.cfg)
+        storage.save_config(self.cfg)
+        for pid in self.policy_ids:
+            self.checkpoints[pid] = storage.CheckpointManager(self.cfg, pid)
+            self.summaries[pid] = storage.SummaryWriter(self.cfg, pid)
+        self._started = True
+        log.info("Experiment directory: %s", storage.experiment_dir(self.cfg))
+
+    def restore(self, policy_id: int, learner: CheckpointableLearner) -> bool:
+        """Load the latest checkpoint of a policy, if there is one, into its learner and the step counters.
+
+        Args:
+            policy_id: the policy.
+            learner: its learner; receives weights, optimizer and normalizer state.
+
+        Returns:
+            True when a checkpoint was loaded.
+        """
+        state = self.checkpoints[policy_id].load(kind="latest")
+        if state is None:
+            log.info("Policy %d: no checkpoint to resume from, starting from scratch", policy_id)
+            return False
+        learner.load_checkpoint_state(state["learner"])
+        self.env_steps[policy_id] = int(state.get("env_steps", 0))
+        self._session_start_steps[policy_id] = self.env_steps[policy_id]
+        self._prior_train_seconds = max(self._prior_train_seconds, float(state.get("train_seconds", 0.0)))
+        self._last_report_steps = self.total_env_steps
+        log.info(
+            "Policy %d: resumed from checkpoint at %d env steps, policy version %d",
+            policy_id,
+            self.env_steps[policy_id],
+            learner.policy_version,
+        )
+        return True
+
+    # ---- counters ------------------------------------------------------------------------------------------------
+
+    @property
+    def total_env_steps(self) -> int:
+        """Environment steps over all policies."""
+        return sum(self.env_steps.values())
+
+    @property
+    def session_seconds(self) -> float:
+        """Seconds since this run started (not counting earlier runs of a resumed experiment)."""
+        return time.monotonic() - self._start_time
+
+    @property
+    def train_seconds(self) -> float:
+        """Seconds of training over all runs of this experiment."""
+        return self._prior_train_seconds + self.session_seconds
+
+    def add_env_steps(self, policy_id: int, steps: int) -> None:
+        """Count environment steps collected for a policy (frameskip already applied by the caller)."""
+        self.env_steps[policy_id] += int(steps)
+
+    def record_episodes(self, policy_id: int, episodes: Iterable[Mapping[str, Any]]) -> None:
+        """Add finished episodes (the ``"episode"`` dicts of the env wrappers) to a policy's statistics."""
+        stats = self.stats[policy_id]
+        for episode in episodes:
+            stats.add_episode(episode)
+
+    def record_train_stats(self, policy_id: int, train_stats: Mapping[str, float]) -> None:
+        """Keep the latest training statistics of a policy for the next summary."""
+        self.stats[policy_id].train = {k: float(v) for k, v in train_stats.items()}
+
+    def mean_reward(self, policy_id: int = 0) -> float | None:
+        """Average episode reward of a policy over the last ``stats_avg`` episodes, or None before any episode."""
+        return self.stats[policy_id].mean("reward")
+
+    # ---- stop conditions -----------------------------------------------------------------------------------------
+
+    def request_stop(self, reason: str) -> None:
+        """Ask the runner to stop (and save) after the current iteration."""
+        if self.stop_reason is None:
+            self.stop_reason = reason
+            log.info("Stop requested: %s", reason)
+
+    def should_stop(self) -> bool:
+        """True once stopping was requested, every policy reached ``train_for_env_steps``, or the run lasted
+        ``train_for_seconds``."""
+        if self.stop_reason is not None:
+            return True
+        if all(steps >= self.cfg.train_for_env_steps for steps in self.env_steps.values()):
+            log.info("Reached train_for_env_steps=%s", self.cfg.train_for_env_steps)
+            return True
+        if self.train_seconds >= self.cfg.train_for_seconds:
+            log.info("Reached train_for_seconds=%s", self.cfg.train_for_seconds)
+            return True
+        return False
+
+    # ---- periodic work -------------------------------------------------------------------------------------------
+
+    def notify_start(self) -> None:
+        """Start the clocks and tell the observers that the run started (once the runner is set up and restored)."""
+        now = time.monotonic()
+        self._start_time = self._last_save = self._last_best_save = self._last_summary = self._last_report = now
+        for observer in self.observers:
+            observer.on_start(self)
+
+    def after_iteration(self, learners: Mapping[int, CheckpointableLearner]) -> None:
+        """Notify the observers and write what is due: progress line, summaries, periodic and best checkpoints."""
+        for observer in self.observers:
+            observer.on_iteration(self)
+        now = time.monotonic()
+        if now - self._last_report >= _REPORT_INTERVAL_SEC:
+            self.report(now)
+        if now - self._last_summary >= self.cfg.experiment_summaries_interval:
+            self.write_summaries(learners)
+            self._last_summary = now
+        if now - self._last_save >= self.cfg.save_every_sec:
+            self.save(learners)
+        if now - self._last_best_save >= self.cfg.save_best_every_sec:
+            self.maybe_save_best(learners)
+            self._last_best_save = now
+
+    def report(self, now: float | None = None) -> None:
+        """Log FPS, env steps and the average episode reward of each policy."""
+        now = time.monotonic() if now is None else now
+        elapsed = max(now - self._last_report, 1e-6)
+        total = self.total_env_steps
+        fps = (total - self._last_report_steps) / elapsed
+        self._last_report, self._last_report_steps = now, total
+        parts = [f"FPS {fps:,.0f}", f"env steps {total:,}"]
+        for pid in self.policy_ids:
+            reward = self.mean_reward(pid)
+            if reward is not None:
+                parts.append(f"p{pid} avg reward {reward:.3f} ({self.stats[pid].num_episodes} episodes)")
+        log.info("%s", ", ".join(parts))
+
+    def write_summaries(self, learners: Mapping[int, CheckpointableLearner]) -> None:
+        """Write the policies' episode and training statistics as TensorBoard scalars at their env-step count."""
+        session_seconds = max(self.session_seconds, 1e-6)
+        for pid in self.policy_ids:
+            stats = self.stats[pid]
+            scalars: dict[str, float] = {}
+            for key in stats.episodes:
+                value = stats.mean(key)
+                if value is not None:
+                    scalars[f"episode/{key}"] = value
+            for key, value in stats.train.items():
+                scalars[f"train/{key}"] = value
+            scalars["perf/fps"] = (self.env_steps[pid] - self._session_start_steps[pid]) / session_seconds
+            scalars["perf/policy_version"] = float(learners[pid].policy_version)
+            scalars["perf/num_episodes"] = float(stats.num_episodes)
+            for observer in self.observers:
+                scalars.update(observer.extra_summaries(self, pid))
+            self.summaries[pid].scalars(scalars, self.env_steps[pid])
+            self.summaries[pid].flush()
+
+    def save(self, learners: Mapping[int, CheckpointableLearner]) -> None:
+        """Save a checkpoint of every policy now."""
+        for pid in self.policy_ids:
+            learner = learners[pid]
+            payload = checkpoint_payload(learner, self.env_steps[pid], self.train_seconds)
+            self.checkpoints[pid].save(payload, self.env_steps[pid], learner.policy_version)
+        self._last_save = time.monotonic()
+        log.info("Saved checkpoints at %d env steps", self.total_env_steps)
+
+    def maybe_save_best(self, learners: Mapping[int, CheckpointableLearner]) -> None:
+        """Save a policy's best checkpoint when its ``save_best_metric`` improved, after ``save_best_after`` steps."""
+        metric_name = self.cfg.save_best_metric
+        for pid in self.policy_ids:
+            if self.env_steps[pid] < self.cfg.save_best_after:
+                continue
+            metric = self.stats[pid].mean(metric_name)
+            if metric is None or metric <= self._best_metric[pid]:
+                continue
+            self._best_metric[pid] = metric
+            learner = learners[pid]
+            payload = checkpoint_payload(learner, self.env_steps[pid], self.train_seconds)
+            self.checkpoints[pid].save_best(payload, metric, self.env_steps[pid], learner.policy_version)
+            log.info("Policy %d: new best %s %.3f at %d env steps", pid, metric_name, metric, self.env_steps[pid])
+
+    def finish(self, learners: Mapping[int, CheckpointableLearner] | None) -> None:
+        """Final checkpoint (when learners are given), summaries and closing of the writers."""
+        if not self._started:
+            return
+        try:
+            if learners is not None:
+                self.report()
+                self.write_summaries(learners)
+                self.maybe_save_best(learners)
+                self.save(learners)
+                for observer in self.observers:
+                    observer.on_finish(self)
+        finally:
+            for writer in self.summaries.values():
+                writer.close()
+            if self._log_handler is not None:
+                storage.close_log_file(self._log_handler)
+                self._log_handler = None
+            self._started = False
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """While active, SIGTERM raises :class:`Interrupted` in the main thread (a no-op in other threads)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum, _frame):
+        raise Interrupted(f"received signal {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_guarded(body: Callable[[], None], on_interrupt: Callable[[], None] | None = None) -> int:
+    """Run a training body and turn its outcome into a status code.
+
+    Args:
+        body: the run; returns normally on success.
+        on_interrupt: called after Ctrl-C or SIGTERM (e.g. to save a checkpoint); its own errors are logged.
+
+    Returns:
+        0 on success, 1 when ``body`` raised, 2 when it was interrupted.
+    """
+    try:
+        with sigterm_as_interrupt():
+            body()
+    except KeyboardInterrupt as exc:
+        log.warning("Interrupted (%s): saving and stopping", exc.__class__.__name__)
+        if on_interrupt is not None:
+            try:
+                on_interrupt()
+            except BaseException:
+                log.exception("Could not save after the interruption")
+        return STATUS_INTERRUPTED
+    except Exception:
+        log.exception("Training failed")
+        return STATUS_FAILURE
+    return STATUS_SUCCESS

@@ -1,0 +1,446 @@
+"""The parallel runner: rollout workers, inference workers and learners in their own processes.
+
+The main process sets the run up and then only supervises:
+
+1. probe the env (spaces, agents), build one actor-critic to learn the shapes of the policy outputs and of the
+   weights, and allocate everything shared in ``/dev/shm`` (``sf_<run>_*``): trajectory slots, one weight slot per
+   policy, heartbeats and control flags; make the faster-fifo queues (one inference queue and one learner queue per
+   policy, one inbox per rollout worker, one stats queue);
+2. start the children from a fork server that has torch preloaded: one learner per policy (restored from the latest
+   checkpoint, it publishes version 0 or the resumed version), ``policy_workers_per_policy`` inference workers per
+   policy, ``num_workers`` rollout workers; wait until each has reported once, then unlink the shared segments
+   (the mappings stay alive, and nothing can leak from ``/dev/shm`` any more, even if the run is killed);
+3. loop: read statistics, let the shared lifecycle report, write summaries and checkpoints (it asks learners for
+   their state over a pipe), check exit codes and heartbeats, stop on ``train_for_env_steps`` /
+   ``train_for_seconds``;
+4. stop in order: sampling first, then a final checkpoint, then the learners; join, terminate what does not exit,
+   and stop the fork server, so that no process of the run remains.
+
+Ctrl-C (SIGINT) and SIGTERM reach the main process only (children ignore SIGINT): it saves a checkpoint through the
+learners, shuts everything down and returns 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import multiprocessing as mp
+import multiprocessing.forkserver
+import multiprocessing.resource_tracker
+import queue
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import faster_fifo
+import numpy as np
+import torch
+
+from sf_runtime.runners.lifecycle import RunObserver, run_guarded
+from sf_runtime.runners.parallel_learner import learner_main, state_from_bytes, state_to_bytes
+from sf_runtime.runners.parallel_report import ParallelLifecycle
+from sf_runtime.sampling.context import MSG_STATE_REQUEST, RunContext
+from sf_runtime.sampling.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
+from sf_runtime.sampling.inference_worker import inference_worker_main
+from sf_runtime.sampling.process_setup import snapshot_env_registry
+from sf_runtime.sampling.rollout_worker import rollout_worker_main
+from sf_runtime.sampling.shared_memory import SharedArena
+from sf_runtime.sampling.trajectories import StepFormat, TrajectoryLayout, allocate_trajectories
+from sf_runtime.sampling.weights import WeightSlot
+
+log = logging.getLogger(__name__)
+
+# Modules the fork server imports once, so that each child starts in milliseconds instead of importing torch.
+_PRELOAD = [
+    "numpy",
+    "torch",
+    "gymnasium",
+    "faster_fifo",
+    "sf_runtime.envs",
+    "sf_runtime.model",
+    "sf_runtime.learning",
+    "sf_runtime.sampling.rollout_worker",
+    "sf_runtime.sampling.inference_worker",
+    "sf_runtime.runners.parallel_learner",
+]
+_QUEUE_BYTES = 4 * 1024 * 1024
+_STATE_TIMEOUT_SEC = 300.0
+_JOIN_TIMEOUT_SEC = 20.0
+
+
+class ComponentFailure(RuntimeError):
+    """A process of the run died or stopped reporting; the message names it (role and index)."""
+
+
+class RemoteLearner:
+    """The main process's stand-in for a learner living in another process (what the lifecycle checkpoints).
+
+    Before the processes start it only collects the state to resume from; afterwards :meth:`checkpoint_state` asks
+    the learner process for its current state.
+
+    Args:
+        policy_id: the policy.
+    """
+
+    def __init__(self, policy_id: int) -> None:
+        self.policy_id = policy_id
+        self.policy_version = 0
+        self.initial_state: bytes | None = None
+        self.queue: Any = None
+        self.conn: Any = None
+        self.process: Any = None
+
+    def load_checkpoint_state(self, state: dict[str, Any]) -> None:
+        """Keep a checkpoint's learner state for the learner process to load when it starts."""
+        if self.process is not None:
+            raise RuntimeError("a running learner process cannot load a checkpoint")
+        self.initial_state = state_to_bytes(state)
+
+    def checkpoint_state(self) -> dict[str, Any]:
+        """The learner process's current state (weights, optimizer, normalizers); also refreshes the version."""
+        if self.process is None or not self.process.is_alive():
+            raise ComponentFailure(f"learner p{self.policy_id} is not running: cannot take its checkpoint")
+        self.queue.put((MSG_STATE_REQUEST,))
+        if not self.conn.poll(_STATE_TIMEOUT_SEC):
+            raise ComponentFailure(f"learner p{self.policy_id} did not send its state within {_STATE_TIMEOUT_SEC}s")
+        payload = state_from_bytes(self.conn.recv_bytes())
+        self.policy_version = int(payload["policy_version"])
+        return payload["state"]
+
+
+def _buffers_per_split(cfg: Any, rows_per_split: int, num_policies: int) -> int:
+    """Slots per split: one in sync mode; in async mode enough for ``num_batches_to_accumulate`` batches."""
+    if not cfg.async_rl:
+        return 1
+    samples_per_batch = cfg.batch_size * cfg.num_batches_per_epoch * num_policies
+    samples_per_slot_set = cfg.num_workers * cfg.worker_num_splits * rows_per_split * cfg.rollout
+    return max(2, math.ceil(cfg.num_batches_to_accumulate * samples_per_batch / samples_per_slot_set) + 1)
+
+
+def _step_format(cfg: Any, obs_space: Any, action_space: Any) -> tuple[StepFormat, torch.nn.Module]:
+    """Run one forward pass of a fresh actor-critic on a sample observation to learn the output shapes."""
+    from sf_runtime.model import create_actor_critic
+
+    model = create_actor_critic(cfg, obs_space, action_space)
+    model.eval()
+    sample = obs_space.sample()
+    obs = {key: torch.as_tensor(np.asarray(value))[None] for key, value in sample.items()}
+    rnn = torch.zeros((1, int(model.rnn_state_size)), dtype=torch.float32)
+    with torch.no_grad():
+        out = model(model.normalize_obs(obs), rnn)
+    actions = out["actions"]
+    action_dtype = torch.empty(0, dtype=actions.dtype).numpy().dtype.name
+    fmt = StepFormat(
+        actions=(tuple(actions.shape[1:]), action_dtype),
+        action_logits=int(out["action_logits"].shape[-1]),
+        rnn_size=int(model.rnn_state_size),
+    )
+    return fmt, model
+
+
+def _started_helpers() -> tuple[bool, bool]:
+    """Whether the fork server and the resource tracker of this interpreter run already (then we leave them)."""
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    tracker = getattr(multiprocessing.resource_tracker, "_resource_tracker", None)
+    return (
+        getattr(server, "_forkserver_pid", None) is not None,
+        getattr(tracker, "_pid", None) is not None,
+    )
+
+
+def _stop_helpers(server_was_running: bool, tracker_was_running: bool) -> None:
+    """Stop the fork server and resource tracker that this run started (they are child processes too)."""
+    server = getattr(multiprocessing.forkserver, "_forkserver", None)
+    tracker = getattr(multiprocessing.resource_tracker, "_resource_tracker", None)
+    for running_before, helper in ((server_was_running, server), (tracker_was_running, tracker)):
+        if running_before or helper is None or not hasattr(helper, "_stop"):
+            continue
+        try:
+            helper._stop()
+        except Exception:
+            log.debug("could not stop a multiprocessing helper", exc_info=True)
+
+
+class ParallelRunner:
+    """One parallel training run. Use :func:`run_parallel`.
+
+    Args:
+        cfg: the resolved configuration.
+        observers: callbacks into the run.
+    """
+
+    def __init__(self, cfg: Any, observers: Iterable[RunObserver] = ()) -> None:
+        self.cfg = cfg
+        self.lifecycle = ParallelLifecycle(cfg, range(cfg.num_policies), observers)
+        self.learners = {pid: RemoteLearner(pid) for pid in range(cfg.num_policies)}
+        self.arena = SharedArena()
+        self.processes: list[Any] = []  # in component order
+        self.components: list[Component] = []
+        self.state: RunState | None = None
+        self.ctx: RunContext | None = None
+        self.child_errors: dict[str, str] = {}
+        self._finished = False
+        self._helpers = _started_helpers()
+
+    # ---- setup ---------------------------------------------------------------------------------------------------
+
+    def _components(self) -> list[Component]:
+        cfg = self.cfg
+        comps = [Component("learner", p, f"learner p{p}") for p in range(cfg.num_policies)]
+        for p in range(cfg.num_policies):
+            for i in range(cfg.policy_workers_per_policy):
+                comps.append(
+                    Component("inference_worker", p * cfg.policy_workers_per_policy + i, f"inference_worker p{p}#{i}")
+                )
+        comps += [Component("rollout_worker", w, f"rollout_worker {w}") for w in range(cfg.num_workers)]
+        return comps
+
+    def _build_context(self) -> RunContext:
+        from sf_runtime.envs import probe_env_info
+
+        cfg = self.cfg
+        info = probe_env_info(cfg)
+        num_agents = int(info.num_agents)
+        step_format, model = _step_format(cfg, info.obs_space, info.action_space)
+        rows_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits * num_agents
+        layout = TrajectoryLayout(
+            num_workers=cfg.num_workers,
+            num_splits=cfg.worker_num_splits,
+            rows_per_split=rows_per_split,
+            buffers_per_split=_buffers_per_split(cfg, rows_per_split, cfg.num_policies),
+            rollout=cfg.rollout,
+        )
+        trajectories = allocate_trajectories(self.arena, layout, info.obs_space, step_format)
+        weights = [WeightSlot.allocate(self.arena, model).handle for _ in range(cfg.num_policies)]
+        self.components = self._components()
+        self.state = RunState.allocate(self.arena, len(self.components))
+
+        def new_queue() -> faster_fifo.Queue:
+            return faster_fifo.Queue(max_size_bytes=_QUEUE_BYTES)
+
+        log.info(
+            "Parallel run: %d rollout workers x %d envs (%d splits, %s sampling), %d policies x %d inference "
+            "workers, %s, %d trajectory slots per split",
+            cfg.num_workers,
+            cfg.num_envs_per_worker,
+            cfg.worker_num_splits,
+            "batched" if cfg.batched_sampling else "non-batched",
+            cfg.num_policies,
+            cfg.policy_workers_per_policy,
+            "async" if cfg.async_rl else "sync",
+            layout.buffers_per_split,
+        )
+        return RunContext(
+            cfg=cfg,
+            obs_space=info.obs_space,
+            action_space=info.action_space,
+            num_agents=num_agents,
+            frameskip=int(getattr(info, "frameskip", 1) or 1),
+            step_format=step_format,
+            trajectories=trajectories,
+            weights=weights,
+            run_state=self.state.handle,
+            components=self.components,
+            policy_queues=[new_queue() for _ in range(cfg.num_policies)],
+            worker_queues=[new_queue() for _ in range(cfg.num_workers)],
+            learner_queues=[new_queue() for _ in range(cfg.num_policies)],
+            stats_queue=new_queue(),
+            env_registry=snapshot_env_registry(),
+            log_level=logging.getLogger().getEffectiveLevel() or logging.INFO,
+        )
+
+    def _start_processes(self, ctx: RunContext) -> None:
+        mp_ctx = mp.get_context("forkserver")
+        mp_ctx.set_forkserver_preload(_PRELOAD)
+        for comp in self.components:
+            if comp.role == "learner":
+                learner = self.learners[comp.index]
+                recv_end, send_end = mp_ctx.Pipe(duplex=False)
+                proc = mp_ctx.Process(
+                    target=learner_main,
+                    args=(ctx, comp.index, learner.initial_state, send_end),
+                    name=comp.label,
+                    daemon=True,
+                )
+                learner.queue, learner.conn, learner.process = ctx.learner_queues[comp.index], recv_end, proc
+            elif comp.role == "inference_worker":
+                per_policy = self.cfg.policy_workers_per_policy
+                proc = mp_ctx.Process(
+                    target=inference_worker_main,
+                    args=(ctx, comp.index // per_policy, comp.index % per_policy),
+                    name=comp.label,
+                    daemon=True,
+                )
+            else:
+                proc = mp_ctx.Process(target=rollout_worker_main, args=(ctx, comp.index), name=comp.label, daemon=True)
+            proc.start()
+            self.processes.append(proc)
+
+    def _wait_until_ready(self) -> None:
+        """Wait for every component's first heartbeat (its shared memory is mapped by then)."""
+        assert self.state is not None
+        start = time.monotonic()
+        limit = max(60.0, float(self.cfg.heartbeat_reporting_interval))
+        while True:
+            self._drain_stats()
+            self._check_exits()
+            missing = self.state.never_reported()
+            if not missing:
+                break
+            if time.monotonic() - start > limit:
+                names = ", ".join(self.components[i].label for i in missing)
+                raise ComponentFailure(f"{names} did not start within {limit:.0f}s")
+            time.sleep(0.02)
+        log.info("All %d processes started in %.1fs", len(self.processes), time.monotonic() - start)
+
+    # ---- supervision ---------------------------------------------------------------------------------------------
+
+    def _check_exits(self) -> None:
+        for comp, proc in zip(self.components, self.processes, strict=False):
+            if proc.exitcode is not None:
+                self._drain_stats()
+                detail = self.child_errors.get(comp.label, "no error message (killed by a signal or out of memory?)")
+                raise ComponentFailure(f"{comp.label} (pid {proc.pid}) exited with code {proc.exitcode}:\n{detail}")
+
+    def _check_heartbeats(self) -> None:
+        assert self.state is not None
+        limit = float(self.cfg.heartbeat_reporting_interval)
+        silent = self.state.silent_components(limit)
+        if silent:
+            now = time.monotonic()
+            names = ", ".join(
+                f"{self.components[i].label} (silent for {now - self.state.last_beat(i):.0f}s)" for i in silent
+            )
+            raise ComponentFailure(
+                f"{names}: no heartbeat within heartbeat_reporting_interval={limit:.0f}s; the process is stuck"
+            )
+
+    def _drain_stats(self, timeout: float = 0.0) -> None:
+        assert self.ctx is not None
+        try:
+            messages = self.ctx.stats_queue.get_many(block=timeout > 0, timeout=timeout)
+        except queue.Empty:
+            return
+        frameskip = self.ctx.frameskip
+        for msg in messages:
+            kind = msg[0]
+            if kind == "episodes":
+                _, _worker, frames, episodes = msg
+                self.lifecycle.record_frames(frames)
+                by_policy: dict[int, list[dict[str, Any]]] = {}
+                for pid, episode in episodes:
+                    by_policy.setdefault(pid, []).append(episode)
+                for pid, eps in by_policy.items():
+                    self.lifecycle.record_episodes(pid, eps)
+            elif kind == "train":
+                _, pid, samples, version, lag_min, lag_sum, lag_max, lag_count, stats = msg
+                self.learners[pid].policy_version = version
+                self.lifecycle.add_env_steps(pid, samples * frameskip)
+                self.lifecycle.record_training(pid, samples * frameskip, (lag_min, lag_sum, lag_max, lag_count))
+                stats = {**stats, "policy_lag_max": float(lag_max), "policy_lag_min": float(lag_min)}
+                self.lifecycle.record_train_stats(pid, stats)
+            elif kind == "error":
+                _, label, text = msg
+                self.child_errors[label] = text
+                log.error("%s failed:\n%s", label, text)
+
+    # ---- the run -------------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Set up, supervise until a stop condition, and stop in order (raises on a failed component)."""
+        lifecycle = self.lifecycle
+        lifecycle.start()
+        cfg = self.cfg = lifecycle.cfg  # the saved config.json is layered in when resuming
+        for pid, learner in self.learners.items():
+            lifecycle.restore(pid, learner)
+        self.ctx = self._build_context()
+        start = time.monotonic()
+        self._start_processes(self.ctx)
+        self._wait_until_ready()
+        self.arena.unlink_all()
+        log.info("Startup took %.1fs", time.monotonic() - start)
+        lifecycle.notify_start()
+        last_check = time.monotonic()
+        check_every = min(float(cfg.heartbeat_interval), 1.0)
+        while not lifecycle.should_stop():
+            self._drain_stats(timeout=0.1)
+            lifecycle.after_iteration(self.learners)
+            now = time.monotonic()
+            if now - last_check >= check_every:
+                self._check_exits()
+                self._check_heartbeats()
+                last_check = now
+        self._finish()
+
+    def _stop_sampling(self) -> None:
+        assert self.state is not None
+        self.state.set(STOP_SAMPLING)
+        deadline = time.monotonic() + _JOIN_TIMEOUT_SEC
+        for comp, proc in zip(self.components, self.processes, strict=False):
+            if comp.role != "learner":
+                proc.join(max(0.0, deadline - time.monotonic()))
+        self._drain_stats()
+
+    def _finish(self) -> None:
+        """Stop sampling, save the final checkpoint and summaries, stop the learners."""
+        self._stop_sampling()
+        self.lifecycle.finish(self.learners)
+        self._finished = True
+        log.info("%s", self.lifecycle.final_lag_line())
+        assert self.state is not None
+        self.state.set(STOP_ALL)
+
+    def save_after_interrupt(self) -> None:
+        """Called after Ctrl-C / SIGTERM: stop sampling and save a checkpoint through the still-running learners."""
+        if self.state is None or self._finished:
+            return
+        alive = all(
+            proc.is_alive()
+            for comp, proc in zip(self.components, self.processes, strict=False)
+            if comp.role == "learner"
+        )
+        if not self.processes or not alive:
+            return
+        self._stop_sampling()
+        self.lifecycle.finish(self.learners)
+        self._finished = True
+
+    def shutdown(self) -> None:
+        """Stop every child (politely, then by force), remove the shared memory, close the summaries."""
+        try:
+            if self.state is not None:
+                self.state.set(STOP_SAMPLING)
+                self.state.set(STOP_ALL)
+            deadline = time.monotonic() + _JOIN_TIMEOUT_SEC
+            for proc in self.processes:
+                proc.join(max(0.0, deadline - time.monotonic()))
+            for comp, proc in zip(self.components, self.processes, strict=False):
+                if proc.is_alive():
+                    log.warning("%s did not exit in time: terminating it", comp.label)
+                    proc.terminate()
+                    proc.join(5.0)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(5.0)
+        finally:
+            self.arena.unlink_all()
+            if not self._finished:
+                self.lifecycle.finish(None)
+            _stop_helpers(*self._helpers)
+
+
+def run_parallel(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
+    """Train with the parallel runner.
+
+    Args:
+        cfg: the resolved configuration (``serial_mode=False``).
+        observers: callbacks into the run (e.g. to stop once a reward is reached).
+
+    Returns:
+        0 on success, 1 on failure (the log names the failed component), 2 when interrupted (after a checkpoint).
+    """
+    runner = ParallelRunner(cfg, observers)
+    try:
+        return run_guarded(runner.run, on_interrupt=runner.save_after_interrupt)
+    finally:
+        runner.shutdown()
