@@ -1,0 +1,129 @@
+"""From command-line tokens to a validated cfg, the way a Sample Factory script does it, plus the env's hooks.
+
+The order is the spec's template: ``parse_sf_args`` (a first reading, to learn the env), the env's registered hooks
+(its own arguments, then its default overrides: the ``"env"`` layer), and ``parse_full_cfg``. Modules named with
+``--env-module`` are imported first, so their ``register_env`` calls count.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sf_config import Config, ConfigError, SFArgumentParser, parse_full_cfg, parse_sf_args
+from sf_registry import EnvSpec, env_spec, import_env_module
+
+DEFAULT_ENV = "CartPole-v1"
+"""The env ``sf-cli train`` trains when no ``--env`` is given (a gymnasium classic-control env, no extra installs)."""
+
+DEFAULT_ENV_DEFAULTS: dict[str, Any] = {"train_for_env_steps": 200_000}
+"""sf-cli's defaults for :data:`DEFAULT_ENV` (the ``"env"`` layer): a budget that solves CartPole in minutes,
+instead of the schema's unbounded one. Used only while the registry has no default-override hook of its own for it."""
+
+TRAIN_HELP_DEFAULTS = {
+    "env": f"{DEFAULT_ENV} (sf-cli's default env)",
+    "experiment": "the env's name, e.g. CartPole-v1",
+}
+"""The defaults ``--help`` shows for the commands that resolve like train (see :func:`command_args`)."""
+
+CONFIG_FILE = "config.json"
+
+
+def import_env_modules(modules: Iterable[str]) -> None:
+    """Imports each module named with ``--env-module`` so that its envs are registered."""
+    for module in modules:
+        import_env_module(module)
+
+
+def experiment_name_for(env: str) -> str:
+    """The default experiment name for an env: its name with anything but letters, digits, ``.``, ``-``, ``_``
+    replaced by ``_`` (``ALE/Pong-v5`` -> ``ALE_Pong-v5``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", env).strip("_") or "experiment"
+
+
+def _given(partial: Config, name: str) -> bool:
+    """True when the user set ``name`` on the command line or in a config file."""
+    return partial.source_of(name) != "default"
+
+
+def command_args(
+    args: Sequence[str], *, evaluation: bool = False, default_env: str | None = None, default_experiment: bool = False
+) -> list[str]:
+    """The argument list sf-cli resolves: ``args`` plus the CLI's own defaults where the user gave nothing.
+
+    ``--env`` (when ``default_env``) and ``--experiment`` (the env's name, when ``default_experiment``) are put in
+    front of the user's arguments, exactly as if typed: ``sf-cli train`` is ``sf-cli train --env CartPole-v1
+    --experiment CartPole-v1``.
+    """
+    args = list(args)
+    _, partial = parse_sf_args(args, evaluation=evaluation)
+    prefix: list[str] = []
+    env = partial.env
+    if env is None and default_env is not None:
+        env = default_env
+        prefix += ["--env", env]
+    if default_experiment and env is not None and not _given(partial, "experiment"):
+        prefix += ["--experiment", experiment_name_for(env)]
+    return prefix + args
+
+
+def apply_env_hooks(spec: EnvSpec, parser: SFArgumentParser, evaluation: bool) -> None:
+    """Runs the env's registered hooks on the parser: its extra arguments, then its default overrides.
+
+    The built-in default env gets :data:`DEFAULT_ENV_DEFAULTS` when the registry gives it no override hook.
+    """
+    spec.add_extra_params(parser, evaluation=evaluation)
+    spec.override_defaults(parser)
+    if spec.name == DEFAULT_ENV and spec.env_override_defaults_func is None:
+        parser.set_defaults(**DEFAULT_ENV_DEFAULTS)
+
+
+def resolve_cfg(args: Sequence[str], *, evaluation: bool = False) -> Config:
+    """Resolves and validates the cfg of a command line: defaults < env hooks < files < command line.
+
+    Args:
+        args: The parameter tokens (``--env X --learning_rate=3e-4 --config f.toml ...``).
+        evaluation: Accept the evaluation parameters.
+
+    Raises:
+        ConfigError: Unknown parameter (with a did-you-mean), bad value (naming the accepted ones), missing --env.
+        EnvNotFoundError: The env is neither registered, declared by an entry point, nor a gymnasium id (the message
+            lists the closest names).
+    """
+    args = list(args)
+    parser, partial = parse_sf_args(args, evaluation=evaluation)
+    if partial.env is None:
+        raise ConfigError("--env is required: the name of a registered environment or a gymnasium id (see sf-cli envs)")
+    apply_env_hooks(env_spec(partial.env), parser, evaluation)
+    return parse_full_cfg(parser, args)
+
+
+def experiment_dir(cfg_or_partial: Any) -> Path:
+    """``train_dir/experiment`` of a cfg (the on-disk layout the runtime writes)."""
+    return Path(cfg_or_partial.train_dir) / cfg_or_partial.experiment
+
+
+def load_saved_config(directory: Path) -> dict[str, Any] | None:
+    """The experiment's ``config.json`` as a dict, or None when there is none.
+
+    Raises:
+        ConfigError: When the file exists but is not a JSON object.
+    """
+    path = directory / CONFIG_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} is not a JSON object of parameters")
+    return data
+
+
+def partial_cfg(args: Sequence[str], evaluation: bool = False) -> Config:
+    """A first, unvalidated reading of the arguments (to learn train_dir, experiment, env)."""
+    return parse_sf_args(list(args), evaluation=evaluation)[1]

@@ -1,0 +1,117 @@
+"""``sf-cli train``: trains an agent, with every schema parameter as an option and live progress."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from sf_cli._console import StatusLine, setup_console_logging
+from sf_cli._errors import reports_errors
+from sf_cli._options import common_options
+from sf_cli._resolve import (
+    DEFAULT_ENV,
+    TRAIN_HELP_DEFAULTS,
+    command_args,
+    experiment_dir,
+    import_env_modules,
+    resolve_cfg,
+)
+from sf_cli._schema_help import schema_command
+
+
+def _module_reference(module: str) -> str:
+    """A ``.py`` path as an absolute path (enjoy may run from another folder); dotted names as they are."""
+    if module.endswith(".py") or "/" in module or "\\" in module:
+        return str(Path(module).resolve())
+    return module
+
+
+def progress_mode(choice: str) -> str:
+    """``bar`` on a terminal and ``lines`` otherwise, for ``auto``; the choice itself otherwise."""
+    if choice != "auto":
+        return choice
+    return "bar" if sys.stderr.isatty() else "lines"
+
+
+@schema_command(
+    "train", cli_defaults=TRAIN_HELP_DEFAULTS, short_help="Train an agent (every schema parameter is an option)."
+)
+@click.option(
+    "--progress",
+    type=click.Choice(["auto", "bar", "lines", "none"]),
+    default="auto",
+    show_default=True,
+    help="Live progress on stderr: a bar on a terminal, plain periodic lines otherwise (auto), or nothing.",
+)
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds between progress lines when not drawing a bar.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show the runtime's log on stderr (INFO and above).")
+@common_options
+@click.pass_context
+@reports_errors
+def train_command(
+    ctx: click.Context,
+    progress: str,
+    progress_interval: float,
+    verbose: bool,
+    env_modules: tuple[str, ...],
+    **_: Any,
+) -> None:
+    """Train an agent with APPO.
+
+    Without --env the built-in default environment (CartPole-v1) is trained; without --experiment the experiment
+    is named after the env. An existing experiment folder is resumed (see --restart_behavior). Envs come from
+    register_env in a module named by --env-module, from installed packages' `sf.envs` entry points, or from
+    gymnasium; the env's own parameters and default overrides apply.
+
+    \b
+    Examples:
+      sf-cli train
+      sf-cli train --env CartPole-v1 --experiment cartpole --learning_rate=3e-4 --train_for_env_steps 500000
+      sf-cli train --env my_env --env-module my_pkg.envs --config my_env.toml
+
+    Exit status: 0 success, 1 failure, 2 bad input or interrupted (a checkpoint is saved first).
+    """
+    from sf_cli._observers import EnvModulesRecorder, ProgressObserver
+    from sf_runtime import run_rl
+
+    import_env_modules(env_modules)
+    cfg = resolve_cfg(command_args(ctx.args, default_env=DEFAULT_ENV, default_experiment=True))
+    mode = progress_mode(progress)
+    status_line = StatusLine(sys.stderr) if mode == "bar" else None
+    handler = setup_console_logging(logging.INFO if verbose else logging.WARNING, status_line)
+    observers: list[Any] = [EnvModulesRecorder([_module_reference(m) for m in env_modules])]
+    reporter = None
+    if mode != "none":
+        reporter = ProgressObserver(sys.stderr, bar=mode == "bar", interval=progress_interval, status=status_line)
+        observers.append(reporter)
+    click.echo(f"Training {cfg.env} into {experiment_dir(cfg)}", err=True)
+    try:
+        status = int(run_rl(cfg, observers=observers))
+    finally:
+        logging.getLogger().removeHandler(handler)
+        if status_line is not None:
+            status_line.finish()
+    if status == 0:
+        _print_next_steps(cfg)
+    elif status == 2:
+        click.echo("Interrupted; the latest checkpoint was saved. Run the same command again to resume.", err=True)
+    else:
+        click.echo(f"Training failed; see the log in {experiment_dir(cfg) / 'sf_log.txt'}", err=True)
+    ctx.exit(status)
+
+
+def _print_next_steps(cfg: Any) -> None:
+    extra = "" if cfg.train_dir == "train_dir" else f" --train_dir {cfg.train_dir}"
+    click.echo(f"Trained {cfg.env}: {experiment_dir(cfg)}")
+    click.echo(f"  evaluate: sf-cli enjoy --experiment {cfg.experiment}{extra}")
+    click.echo(f"  plot:     sf-cli plot {cfg.experiment}{extra}")
