@@ -205,3 +205,23 @@ def test_nan_observation_in_a_vector_is_a_clear_error():
         vec.step(np.zeros((2, 1), np.float32))
         with pytest.raises(EnvError, match=r"SfVecNan-v0.*NaN or inf \(agents \[0, 1\]\)"):
             vec.step(np.zeros((2, 1), np.float32))
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_pendulum_box_actions_and_time_limit_truncation(batched):
+    with make_env_vector(cfg_for("Pendulum-v1", seed=4), 0, 0, 2, batched=batched) as vec:
+        assert isinstance(vec, LoopEnvVector)  # gymnasium has no numpy vector form of Pendulum
+        assert vec.action_space.shape == (1,) and vec.observation_space["obs"].shape == (3,)
+        vec.reset()
+        rng = np.random.default_rng(1)
+        returns = np.zeros(2)
+        for step in range(1, 201):
+            _, rewards, terminated, truncated, episodes = vec.step(rng.uniform(-2, 2, (2, 1)).astype(np.float32))
+            assert (rewards <= 0).all() and not terminated.any()
+            returns += rewards
+            if step < 200:
+                assert not truncated.any() and not episodes
+        assert truncated.all()  # Pendulum's 200-step time limit: truncated, not terminated
+        assert sorted(e["policy_agent"] for e in episodes) == [0, 1]
+        for e in episodes:
+            assert e["length"] == 200 and e["reward"] == pytest.approx(returns[e["policy_agent"]], rel=1e-5)
