@@ -1,6 +1,7 @@
 """Learner.train on batches collected from real CartPole-v1 runs with random actions."""
 
 import math
+import types
 
 import gymnasium as gym
 import numpy as np
@@ -240,6 +241,17 @@ def test_bad_batches_are_rejected_with_clear_errors():
     del batch["valids"]
     with pytest.raises(KeyError, match="valids"):
         learner.train(batch)
+
+
+def test_bad_settings_are_rejected_with_clear_errors():
+    with pytest.raises(ValueError, match="symmetric_kl"):
+        Learner(_cfg(exploration_loss="symmetric_kl"), OBS_SPACE, gym.spaces.Box(-1, 1, (2,)))
+    # V-trace needs whole trajectories per chunk; a cfg built by other means than make_cfg may break that
+    cfg = types.SimpleNamespace(**dict(_cfg(with_vtrace=True, normalize_returns=False, rollout=16, recurrence=16)))
+    cfg.recurrence = 8
+    learner = Learner(cfg, OBS_SPACE, ACTION_SPACE)
+    with pytest.raises(ValueError, match=r"with_vtrace.*recurrence=8"):
+        learner.train(collect_random_batch(2, 16))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -98,3 +98,15 @@ def test_normalizer_statistics_are_saved_with_the_model(tmp_path):
     v = torch.randn(4)
     torch.testing.assert_close(fresh.returns_normalizer.denormalize(v), ac.returns_normalizer.denormalize(v))
     assert float(fresh.returns_normalizer.count) == 50
+
+
+def test_models_with_normalizers_pickle(tmp_path):
+    # processes may receive models by pickling (spawn); the statistics come along
+    import pickle
+
+    cfg = make_cfg(use_rnn=False, encoder_mlp_layers=[8])
+    ac = create_actor_critic(cfg, gym.spaces.Dict({"obs": gym.spaces.Box(-1, 1, (3,))}), gym.spaces.Discrete(2))
+    ac.obs_normalizer.update({"obs": torch.randn(20, 3) * 4 + 2})
+    copy = pickle.loads(pickle.dumps(ac))
+    x = {"obs": torch.randn(5, 3)}
+    torch.testing.assert_close(copy.normalize_obs(x)["obs"], ac.normalize_obs(x)["obs"])

@@ -19,6 +19,11 @@ _VAR_EPS = 1e-5
 _NEUTRAL_EPS = 1e-9
 
 
+def _refresh_after_load(module: RunningMeanStd, _incompatible_keys) -> None:
+    # a module-level function, not a lambda, so that models stay picklable
+    module._refresh_cache()
+
+
 class RunningMeanStd(nn.Module):
     """Running mean and variance of tensors of a fixed per-sample ``shape``.
 
@@ -36,7 +41,7 @@ class RunningMeanStd(nn.Module):
         self.register_buffer("count", torch.zeros((), dtype=torch.float64))
         self.register_buffer("_mean32", torch.zeros(self.shape), persistent=False)
         self.register_buffer("_std32", torch.ones(self.shape), persistent=False)
-        self.register_load_state_dict_post_hook(lambda module, _keys: module._refresh_cache())
+        self.register_load_state_dict_post_hook(_refresh_after_load)
         self._refresh_cache()
 
     @torch.no_grad()
