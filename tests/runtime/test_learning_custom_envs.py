@@ -95,7 +95,7 @@ class TupleTarget(gym.Env):
         return self._new_target(), reward, self._t >= self.LENGTH, False, {}
 
 
-class TwoAgentMatch:
+class TwoAgentMatch(gym.Env):
     """Two agents; each sees both targets (one of three classes each) and its own id; shared reward per step."""
 
     LENGTH = 10

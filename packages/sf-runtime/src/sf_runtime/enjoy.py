@@ -4,8 +4,9 @@ The experiment's saved ``config.json`` is layered under the explicit command-lin
 ``--env`` and ``--experiment`` are enough), the latest or best checkpoint (``load_checkpoint_kind``) of
 ``policy_index`` is loaded, and one env (all its agents driven by that policy) runs until ``max_num_episodes``
 episodes ended or ``max_num_frames`` env steps passed. Actions are the distribution's mode with
-``eval_deterministic``, sampled otherwise. With ``save_video`` the frames (at most ``video_frames``) are encoded to
-an mp4 in the experiment directory (``video_name``, default ``replay.mp4``) by imageio's ffmpeg.
+``eval_deterministic``, sampled otherwise. With ``save_video`` the frames (at most ``video_frames``; -1 means the
+first episode) are encoded to an mp4 in the experiment directory (``video_name``, default ``replay.mp4``) by
+imageio's ffmpeg.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class EnjoyResult(int):
 
     def __iter__(self) -> Iterator[Any]:
         return iter((int(self), self.avg_reward))
+
+    def __str__(self) -> str:
+        return str(int(self))
 
     def __repr__(self) -> str:
         return f"EnjoyResult(status={int(self)}, avg_reward={self.avg_reward!r})"
@@ -152,18 +156,36 @@ def _enjoy(cfg: Any) -> EnjoyResult:
         fps = float(cfg.fps or 0)
         if cfg.save_video:
             video_path = storage.experiment_dir(cfg) / (cfg.video_name or DEFAULT_VIDEO_NAME)
-            video_fps = fps or float(getattr(env, "metadata", {}).get("render_fps") or _DEFAULT_VIDEO_FPS)
+            video_fps = fps or float(getattr(env.unwrapped, "metadata", {}).get("render_fps") or _DEFAULT_VIDEO_FPS)
             writer = _open_video_writer(video_path, video_fps)
             log.info("Recording up to %d frames to %s", cfg.video_frames, video_path)
         num_video_frames = 0
+        max_video_frames = math.inf if cfg.video_frames == -1 else cfg.video_frames  # -1: until an episode ends
 
         num_agents = env.num_agents
         rnn_states = torch.zeros((num_agents, actor_critic.rnn_state_size), device=device)
         episode_rewards: list[float] = []
         current_rewards = np.zeros(num_agents, dtype=np.float64)
-        obs_list, _ = env.reset(seed=cfg.seed)
         num_frames = 0
-        frame_period = 1.0 / fps if fps > 0 else 0.0
+        throttle = fps > 0 and not cfg.no_render and not cfg.save_video
+        frame_period = 1.0 / fps if throttle else 0.0
+
+        def show_frame(recorded: int, limit: float) -> int:
+            """Render the current frame to the screen or the video; returns the number of video frames so far."""
+            if writer is None:
+                if not cfg.no_render:
+                    env.render()
+                return recorded
+            if recorded >= limit:
+                return recorded
+            frame = env.render()
+            if frame is None:
+                return recorded
+            writer.append_data(np.asarray(frame, dtype=np.uint8))
+            return recorded + 1
+
+        obs_list, _ = env.reset(seed=cfg.seed)
+        num_video_frames = show_frame(num_video_frames, max_video_frames)
 
         while num_frames < cfg.max_num_frames and len(episode_rewards) < cfg.max_num_episodes:
             frame_start = time.monotonic()
@@ -175,13 +197,7 @@ def _enjoy(cfg: Any) -> EnjoyResult:
             num_frames += 1
             current_rewards += np.asarray(rewards, dtype=np.float64)
 
-            if writer is not None and num_video_frames < cfg.video_frames:
-                frame = env.render()
-                if frame is not None:
-                    writer.append_data(np.asarray(frame, dtype=np.uint8))
-                    num_video_frames += 1
-            elif not cfg.no_render and not cfg.save_video:
-                env.render()
+            num_video_frames = show_frame(num_video_frames, max_video_frames)
 
             for agent in range(num_agents):
                 if terminated[agent] or truncated[agent]:
@@ -190,9 +206,11 @@ def _enjoy(cfg: Any) -> EnjoyResult:
                     episode_rewards.append(reward)
                     current_rewards[agent] = 0.0
                     rnn_states[agent] = 0.0
+                    if cfg.video_frames == -1:
+                        max_video_frames = num_video_frames
                     log.info("Episode %d finished (agent %d): reward %.3f", len(episode_rewards), agent, reward)
 
-            if frame_period and not cfg.no_render:
+            if frame_period:
                 time.sleep(max(0.0, frame_period - (time.monotonic() - frame_start)))
     finally:
         if writer is not None:

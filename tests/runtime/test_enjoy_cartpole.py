@@ -1,0 +1,175 @@
+"""CartPole end to end: train with the serial runner until the policy balances, then evaluate it with ``enjoy``.
+
+One training run (module fixture) serves every test here: the learning threshold, the TensorBoard reward curve,
+and evaluation from the latest and the best checkpoint with a recorded mp4 that decodes back into frames.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from sf_config import make_cfg
+from sf_runtime import EnjoyResult, RunObserver, enjoy, run_rl
+
+pytestmark = pytest.mark.slow
+
+THRESHOLD = 450.0  # a random policy averages about 22 on CartPole-v1 (500 is the maximum)
+
+
+class StopAtReward(RunObserver):
+    """Stops the run once the average over the last ``stats_avg`` episodes reaches the threshold."""
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+        self.start = time.monotonic()
+        self.reached_after: float | None = None
+        self.final_reward: float | None = None
+        self.env_steps = 0
+
+    def on_iteration(self, run) -> None:
+        reward = run.mean_reward(0)
+        if run.stats[0].num_episodes >= run.cfg.stats_avg and reward is not None and reward >= self.threshold:
+            self.reached_after = time.monotonic() - self.start
+            run.request_stop(f"average reward {reward:.1f} >= {self.threshold}")
+
+    def on_finish(self, run) -> None:
+        self.final_reward = run.mean_reward(0)
+        self.env_steps = run.total_env_steps
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    torch.set_num_threads(1)
+    train_dir = tmp_path_factory.mktemp("train")
+    cfg = make_cfg(
+        env="CartPole-v1",
+        experiment="cartpole",
+        train_dir=str(train_dir),
+        serial_mode=True,
+        async_rl=False,
+        device="cpu",
+        num_workers=1,
+        num_envs_per_worker=16,
+        worker_num_splits=1,
+        rollout=32,
+        batch_size=256,
+        num_batches_per_epoch=2,
+        num_epochs=4,
+        learning_rate=1e-3,
+        encoder_mlp_layers=[64, 64],
+        use_rnn=False,
+        reward_scale=0.1,
+        stats_avg=100,
+        experiment_summaries_interval=1,
+        save_best_every_sec=1,
+        save_best_after=0,
+        train_for_seconds=300,
+        seed=3,
+    )
+    observer = StopAtReward(THRESHOLD)
+    status = run_rl(cfg, observers=[observer])
+    print(
+        f"CartPole: average reward {observer.final_reward} after {observer.env_steps} env steps; "
+        f"threshold {THRESHOLD} reached in {observer.reached_after} s"
+    )
+    return status, observer, train_dir
+
+
+def _eval_cfg(train_dir, **overrides):
+    return make_cfg(
+        evaluation=True, env="CartPole-v1", experiment="cartpole", train_dir=str(train_dir), device="cpu", **overrides
+    )
+
+
+def test_cartpole_learns(trained):
+    status, observer, _ = trained
+    assert status == 0
+    assert observer.final_reward is not None and observer.final_reward >= THRESHOLD
+
+
+def test_summaries_hold_the_reward_curve(trained):
+    _, observer, train_dir = trained
+    accumulator = EventAccumulator(str(train_dir / "cartpole" / ".summary" / "0"))
+    accumulator.Reload()
+    assert "episode/reward" in accumulator.Tags()["scalars"]
+    curve = accumulator.Scalars("episode/reward")
+    assert len(curve) >= 2
+    assert [e.step for e in curve] == sorted(e.step for e in curve)
+    assert curve[-1].step == observer.env_steps
+    assert curve[-1].value >= THRESHOLD > curve[0].value
+
+
+def test_enjoy_latest_checkpoint_records_playable_video(trained):
+    imageio = pytest.importorskip("imageio.v2")
+    _, _, train_dir = trained
+    cfg = _eval_cfg(train_dir, max_num_episodes=3, save_video=True, video_name="eval.mp4", eval_deterministic=True)
+    result = enjoy(cfg)
+    status, avg_reward = result
+    assert isinstance(result, int) and status == 0 and int(result) == 0
+    assert avg_reward == result.avg_reward >= THRESHOLD
+
+    video = train_dir / "cartpole" / "eval.mp4"
+    reader = imageio.get_reader(str(video))
+    try:
+        frames = [frame for frame in reader]
+        fps = reader.get_meta_data()["fps"]
+    finally:
+        reader.close()
+    assert len(frames) >= 3 * THRESHOLD
+    assert frames[0].shape == (400, 600, 3)
+    assert fps == 50  # CartPole's render_fps, as fps=0 asks
+    assert frames[0].std() > 0  # a picture, not a blank
+
+
+def test_enjoy_best_checkpoint_with_sampled_actions(trained):
+    _, _, train_dir = trained
+    cfg = _eval_cfg(train_dir, max_num_episodes=4, no_render=True, load_checkpoint_kind="best")
+    status, avg_reward = enjoy(cfg)
+    assert status == 0
+    assert avg_reward >= THRESHOLD
+
+
+def test_enjoy_stops_at_max_num_frames(trained):
+    _, _, train_dir = trained
+    result = enjoy(_eval_cfg(train_dir, max_num_frames=50, no_render=True, eval_deterministic=True))
+    assert result == 0
+    assert result.avg_reward == 50.0  # no episode ends in 50 frames: the unfinished one is reported
+
+
+def test_enjoy_without_checkpoint_fails_cleanly(tmp_path):
+    result = enjoy(_eval_cfg(tmp_path, no_render=True))
+    assert result == 1
+    assert math.isnan(result.avg_reward)
+    assert "EnjoyResult(status=1" in repr(result)
+
+
+def test_enjoy_status_is_the_exit_code_of_the_spec_template(trained):
+    _, _, train_dir = trained
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from sf_config import make_cfg
+        from sf_runtime import enjoy
+        cfg = make_cfg(evaluation=True, env="CartPole-v1", experiment="cartpole", train_dir={str(train_dir)!r},
+                       device="cpu", max_num_episodes=1, no_render=True, eval_deterministic=True)
+        sys.exit(enjoy(cfg))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "Average reward over 1 episodes" in done.stdout
+
+
+def test_enjoy_result_behaves_as_int_and_pair():
+    result = EnjoyResult(2, 1.5)
+    assert result == 2 and int(result) == 2
+    assert tuple(result) == (2, 1.5)
+    assert f"{result}" == "2"
