@@ -2,9 +2,9 @@
 
 Every env vector has ``N = num_agents_total`` agent rows. ``reset()`` and ``step()`` return observations as a dict of
 ``[N, ...]`` arrays, rewards ``float32[N]``, terminated and truncated ``bool[N]``, and the ``"episode"`` records of the
-episodes that ended on the step. The arrays are preallocated and reused: a returned array is overwritten by the next
-call, so the caller copies what it keeps (one ``np.copyto`` per key), or passes ``obs_out=`` destination arrays (e.g.
-shared-memory views) that the observations are written into directly.
+episodes that ended on the step. The returned arrays are only valid until the next call (the observation arrays are
+preallocated and overwritten), so the caller copies what it keeps (one ``np.copyto`` per key), or passes ``obs_out=``
+destination arrays (e.g. shared-memory views) that the observations are written into directly.
 
 Two implementations:
 
@@ -27,7 +27,7 @@ import numpy as np
 from gymnasium import spaces
 
 from sf_runtime.envs.create import cfg_value, create_env, sf_applies_frameskip
-from sf_runtime.envs.dict_obs import to_dict_obs, to_dict_space
+from sf_runtime.envs.dict_obs import OBS_KEY, to_dict_space
 from sf_runtime.envs.episode_stats import episode_record
 from sf_runtime.envs.interfaces import find_reward_shaping_interface, find_training_info_interface
 from sf_runtime.envs.multi_agent import MultiAgentEnv, alloc_obs_buffers
@@ -55,9 +55,10 @@ class EnvVector:
         observation_space: per-agent observation space (a ``gymnasium.spaces.Dict``).
         action_space: per-agent action space.
         obs: the observation arrays ``{key: [N, ...]}`` written by reset/step when no ``obs_out`` is given.
-        rewards: ``float32[N]`` rewards of the last step.
-        terminated: ``bool[N]`` terminated flags of the last step.
-        truncated: ``bool[N]`` truncated flags of the last step.
+        rewards: ``float32[N]`` rewards of the last step (read it after each step: a native vector may replace the
+            array object instead of overwriting it).
+        terminated: ``bool[N]`` terminated flags of the last step (same remark).
+        truncated: ``bool[N]`` truncated flags of the last step (same remark).
         valids: ``bool[N]``; False where the last step's transition is a native vector env's own reset step (the
             action was ignored and the reward is 0; see the module docstring). Always all True for a loop vector.
         env_ids: the unique ``env_id`` of each env.
@@ -251,7 +252,11 @@ class NativeEnvVector(EnvVector):
             vec.action_space.seed(seed)
 
     def _write(self, obs: Any, out: dict[str, np.ndarray], rows: np.ndarray | None = None) -> None:
-        obs = to_dict_obs(obs, self._is_dict_space)
+        if not self._is_dict_space:
+            if self._checked and rows is None:
+                np.copyto(out[OBS_KEY], obs)
+                return
+            obs = {OBS_KEY: obs}
         if not self._checked:
             first = {key: np.asarray(obs[key])[0] for key in self._keys}
             check_observation(first, self.observation_space, self.full_env_name, "reset of the vector env")
@@ -276,9 +281,10 @@ class NativeEnvVector(EnvVector):
     def step(self, actions, obs_out=None):
         out = self._out(obs_out)
         obs, rewards, terminated, truncated, _ = self.vec.step(actions)
-        np.copyto(self.rewards, rewards)
-        np.copyto(self.terminated, terminated)
-        np.copyto(self.truncated, truncated)
+        # The vector env returns fresh arrays each step: adopt them rather than copy (copy only to fix the dtype).
+        self.rewards = rewards if rewards.dtype == np.float32 else rewards.astype(np.float32)
+        self.terminated = terminated if terminated.dtype == np.bool_ else terminated.astype(bool)
+        self.truncated = truncated if truncated.dtype == np.bool_ else truncated.astype(bool)
         if self._mode is gymnasium.vector.AutoresetMode.NEXT_STEP:
             np.logical_not(self._prev_done, out=self.valids)
             self._ep_len += self.valids
