@@ -259,3 +259,20 @@ def test_training_on_cuda():
     learner = Learner(_cfg(use_rnn=True, rnn_size=16, batch_size=256), OBS_SPACE, ACTION_SPACE, device="cuda")
     stats = learner.train(collect_random_batch(8, 32, rnn_state_size=16))
     assert math.isfinite(stats["loss"]) and learner.policy_version == 1
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_minibatches_are_whole_chunks_covering_every_sample_once(shuffle):
+    cfg = _cfg(use_rnn=True, rnn_size=8, rollout=16, recurrence=4, batch_size=64, num_batches_per_epoch=3,
+               shuffle_minibatches=shuffle)  # fmt: skip
+    learner = Learner(cfg, OBS_SPACE, ACTION_SPACE)
+    num_chunks = 12 * 16 // 4
+    minibatches = list(learner._minibatches(num_chunks, 4))
+    assert len(minibatches) == 3
+    seen = torch.cat([idx for _, idx in minibatches])
+    assert sorted(seen.tolist()) == list(range(12 * 16))
+    for chunk_ids, idx in minibatches:
+        chunks = idx.reshape(-1, 4)
+        assert torch.equal(chunks[:, 0], chunk_ids * 4)  # each chunk starts at a multiple of recurrence ...
+        assert torch.all(chunks[:, 1:] - chunks[:, :-1] == 1)  # ... and holds consecutive steps
+        assert torch.all(chunks[:, 0] // 16 == chunks[:, -1] // 16)  # ... of one trajectory

@@ -255,7 +255,7 @@ class Learner:
                 f"num_batches_per_epoch={num_mb} is more than the {num_chunks} chunks of recurrence={r} steps in the "
                 "batch; collect more samples or lower num_batches_per_epoch"
             )
-        if num_mb == 1 and not self.cfg.shuffle_minibatches:
+        if num_mb == 1:  # one minibatch: its order does not change the gradient, so no shuffling copy
             yield None
             return
         if self.cfg.shuffle_minibatches:
