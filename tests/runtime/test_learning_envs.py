@@ -1,4 +1,4 @@
-"""Learning tests on small custom environments that each exercise one capability of the runtime.
+"""Learning tests: Pendulum (continuous actions), and small custom environments that each exercise one capability.
 
 - ``CueRecall``: a cue is shown only at the first step and must be reported at the last one. A feed-forward policy
   answers at chance (average reward 0); only a recurrent policy can carry the cue through the blank steps.
@@ -240,3 +240,20 @@ def test_two_agents_cooperate(tmp_path):
         9.0, env="test_two_agent_match", experiment="two", train_dir=str(tmp_path), use_rnn=False, **COMMON
     )
     assert observer.final_reward >= 9.0
+
+
+def test_pendulum_continuous_control(tmp_path):
+    # A random policy averages about -1200 per episode; -250 means the pendulum is swung up and held.
+    overrides = {**COMMON, "batch_size": 512, "num_batches_per_epoch": 4, "rollout": 64, "num_epochs": 10}
+    observer = train_to(
+        -250.0,
+        env="Pendulum-v1",
+        experiment="pendulum",
+        train_dir=str(tmp_path),
+        use_rnn=False,
+        gamma=0.9,
+        reward_scale=0.1,
+        exploration_loss_coeff=0.0,
+        **overrides,
+    )
+    assert observer.final_reward >= -250.0

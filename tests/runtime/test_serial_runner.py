@@ -1,0 +1,226 @@
+"""The serial runner and the experiment lifecycle: stop conditions, checkpoints, resume, policy lag, status codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import gymnasium as gym
+import pytest
+import torch
+
+from sf_config import make_cfg
+from sf_registry import register_env
+from sf_runtime import RunObserver, run_rl
+from sf_runtime.runners.serial import SerialRunner
+from sf_runtime.storage import CheckpointManager, experiment_dir
+
+torch.set_num_threads(1)
+
+# 8 CartPole envs x rollout 16 = 128 samples = one training batch per collection round.
+SMALL = dict(
+    env="CartPole-v1",
+    serial_mode=True,
+    device="cpu",
+    num_workers=1,
+    num_envs_per_worker=8,
+    worker_num_splits=1,
+    rollout=16,
+    batch_size=64,
+    num_batches_per_epoch=2,
+    num_epochs=1,
+    encoder_mlp_layers=[16],
+    use_rnn=False,
+    seed=0,
+)
+
+
+def small_cfg(tmp_path, experiment="exp", **overrides):
+    return make_cfg(**{**SMALL, "experiment": experiment, "train_dir": str(tmp_path), **overrides})
+
+
+class Recorder(RunObserver):
+    """Records what the run looked like from the outside."""
+
+    def __init__(self):
+        self.start_steps = None
+        self.final_steps = None
+        self.lags: list[tuple[float, float]] = []
+        self._last_version = None
+
+    def on_start(self, run):
+        self.start_steps = run.total_env_steps
+
+    def on_iteration(self, run):
+        train = run.stats[0].train
+        if train and train["policy_version"] != self._last_version:
+            self._last_version = train["policy_version"]
+            self.lags.append((train["policy_lag_min"], train["policy_lag_max"]))
+
+    def on_finish(self, run):
+        self.final_steps = run.total_env_steps
+
+
+def test_stops_at_train_for_env_steps_and_saves(tmp_path):
+    recorder = Recorder()
+    cfg = small_cfg(tmp_path, train_for_env_steps=1000)
+    assert run_rl(cfg, observers=[recorder]) == 0
+    assert recorder.start_steps == 0
+    # Whole collection rounds of 128 samples: the first round count at or past 1000.
+    assert recorder.final_steps == 1024
+    exp = experiment_dir(cfg)
+    assert (exp / "config.json").is_file() and (exp / "sf_log.txt").is_file()
+    state = CheckpointManager(cfg, 0).load()
+    assert state["env_steps"] == 1024
+    assert state["policy_version"] == state["learner"]["policy_version"] > 0
+
+
+def test_stops_at_train_for_seconds(tmp_path):
+    cfg = small_cfg(tmp_path, train_for_seconds=1)
+    recorder = Recorder()
+    assert run_rl(cfg, observers=[recorder]) == 0
+    assert recorder.final_steps > 0
+    assert CheckpointManager(cfg, 0).load()["env_steps"] == recorder.final_steps
+
+
+class SlowIterations(RunObserver):
+    """Makes every iteration last past save_every_sec, so that each one is followed by a periodic checkpoint."""
+
+    def on_iteration(self, run):
+        time.sleep(1.05)
+
+
+def test_periodic_checkpoints_keep_the_latest(tmp_path):
+    cfg = small_cfg(tmp_path, train_for_env_steps=128 * 4, save_every_sec=1, keep_checkpoints=2)
+    assert run_rl(cfg, observers=[SlowIterations()]) == 0
+    infos = CheckpointManager(cfg, 0).list_checkpoints()
+    assert [info.env_steps for info in infos] == [384, 512]
+
+
+def test_resume_continues_steps_weights_optimizer_and_normalizers(tmp_path):
+    first = Recorder()
+    assert run_rl(small_cfg(tmp_path, train_for_env_steps=512), observers=[first]) == 0
+    assert first.final_steps == 512
+
+    cfg = small_cfg(tmp_path, train_for_env_steps=1024, restart_behavior="resume")
+    saved = CheckpointManager(cfg, 0).load()
+    runner = SerialRunner(cfg)
+    try:
+        runner.init()
+        assert runner.lifecycle.env_steps[0] == 512
+        restored = runner.learners[0].checkpoint_state()
+    finally:
+        runner.lifecycle.finish(None)
+        runner.close()
+    torch.testing.assert_close(restored["model"], saved["learner"]["model"], rtol=0, atol=0)
+    torch.testing.assert_close(restored["optimizer"], saved["learner"]["optimizer"], rtol=0, atol=0)
+    assert restored["policy_version"] == saved["learner"]["policy_version"] > 0
+    normalizer_keys = [k for k in restored["model"] if "obs_normalizer" in k]
+    assert normalizer_keys, "the observation normalizer statistics are part of the model state"
+    assert any(float(restored["model"][k].abs().sum()) > 0 for k in normalizer_keys)
+
+    second = Recorder()
+    assert run_rl(cfg, observers=[second]) == 0
+    assert second.start_steps == 512 and second.final_steps == 1024
+    assert CheckpointManager(cfg, 0).load()["env_steps"] == 1024
+
+
+def test_restart_behavior_restart_starts_from_zero(tmp_path):
+    assert run_rl(small_cfg(tmp_path, train_for_env_steps=256)) == 0
+    recorder = Recorder()
+    assert run_rl(small_cfg(tmp_path, train_for_env_steps=256, restart_behavior="restart"), observers=[recorder]) == 0
+    assert recorder.start_steps == 0
+
+
+def test_sync_mode_has_zero_policy_lag(tmp_path):
+    recorder = Recorder()
+    cfg = small_cfg(tmp_path, async_rl=False, batch_size=128, num_batches_per_epoch=1, train_for_env_steps=128 * 5)
+    assert run_rl(cfg, observers=[recorder]) == 0
+    assert recorder.lags == [(0.0, 0.0)] * 5
+
+
+def test_async_mode_trains_one_batch_behind(tmp_path):
+    recorder = Recorder()
+    cfg = small_cfg(tmp_path, async_rl=True, batch_size=128, num_batches_per_epoch=1, train_for_env_steps=128 * 5)
+    assert run_rl(cfg, observers=[recorder]) == 0
+    # The first batch is trained on once the second was collected by the same weights; after that every batch was
+    # collected by the weights from just before the previous optimizer step.
+    assert recorder.lags == [(0.0, 0.0)] + [(1.0, 1.0)] * 3
+
+
+def test_two_policies_share_the_agents(tmp_path):
+    cfg = small_cfg(tmp_path, num_policies=2, train_for_env_steps=256)
+    recorder = Recorder()
+    assert run_rl(cfg, observers=[recorder]) == 0
+    for pid in (0, 1):
+        state = CheckpointManager(cfg, pid).load()
+        assert state["env_steps"] >= 256
+        assert state["learner"]["policy_id"] == pid
+
+
+def test_batch_of_partial_trajectories_is_a_failure(tmp_path, caplog):
+    cfg = small_cfg(tmp_path, batch_size=100, num_batches_per_epoch=1)
+    assert run_rl(cfg) == 1
+    assert "not a multiple of rollout=16" in caplog.text
+
+
+class ExplodingEnv(gym.Wrapper):
+    """CartPole that raises after a few steps, like a simulator crashing."""
+
+    def __init__(self):
+        super().__init__(gym.make("CartPole-v1"))
+        self.steps = 0
+
+    def step(self, action):
+        self.steps += 1
+        if self.steps > 40:
+            raise RuntimeError("simulator crashed")
+        return self.env.step(action)
+
+
+def make_exploding_env(full_env_name, cfg=None, env_config=None, render_mode=None):
+    return ExplodingEnv()
+
+
+register_env("test_exploding_env", make_exploding_env)
+
+
+def test_env_failure_returns_1_and_logs(tmp_path, caplog):
+    cfg = small_cfg(tmp_path, env="test_exploding_env", train_for_env_steps=10_000)
+    assert run_rl(cfg) == 1
+    assert "simulator crashed" in caplog.text
+    assert "simulator crashed" in (experiment_dir(cfg) / "sf_log.txt").read_text()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupt_saves_and_returns_2(tmp_path, sig):
+    script = textwrap.dedent(
+        f"""
+        import sys, torch
+        torch.set_num_threads(1)
+        from sf_config import make_cfg
+        from sf_runtime import run_rl
+        cfg = make_cfg(**{SMALL!r}, experiment="interrupted", train_dir={str(tmp_path)!r})
+        sys.exit(run_rl(cfg))
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log_file = tmp_path / "interrupted" / "sf_log.txt"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log_file.is_file() and "Serial" in log_file.read_text():
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()[0]
+    time.sleep(1.0)  # into the training loop
+    os.kill(proc.pid, sig)
+    output, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 2, output
+    cfg = small_cfg(tmp_path, experiment="interrupted")
+    state = CheckpointManager(cfg, 0).load()
+    assert state is not None and state["env_steps"] > 0
+    assert "Interrupted" in log_file.read_text()
