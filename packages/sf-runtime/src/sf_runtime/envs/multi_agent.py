@@ -145,7 +145,7 @@ class MultiAgentEnv:
         obs, reward, term, trunc, info = self.env.step(action)
         if self._check_obs:
             check_reward(reward, self.full_env_name)
-        self._ep_reward[0] += reward
+        self._ep_reward[0] += float(reward)  # a Python float sum: float32 rewards would lose precision over long runs
         self._ep_len[0] += 1
         rewards[row] = reward
         terminated[row] = term
@@ -187,7 +187,7 @@ class MultiAgentEnv:
         all_done = True
         for i in range(n):
             reward = reward_list[i]
-            self._ep_reward[i] += reward
+            self._ep_reward[i] += float(reward)
             self._ep_len[i] += 1
             done = bool(term_list[i]) or bool(trunc_list[i])
             rewards[row + i] = reward
