@@ -68,13 +68,13 @@ def env_module(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def fast_train_args() -> list[str]:
     """Parameters of a training run that takes seconds (serial, small model and batch)."""
     return list(FAST_TRAIN_ARGS)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def sf_cli_process():
     """Runs ``python -m sf_cli`` as a real process: ``sf_cli_process(args, cwd)`` -> CompletedProcess."""
     return run_sf_cli
