@@ -123,6 +123,47 @@ class RecurrentCore(ModelCore):
         return out.squeeze(1), self._flatten(hidden)
 
     def forward_chunks(self, x, initial_states, dones):
+        """Runs the chunks with as few calls of the recurrent module as the episode boundaries allow.
+
+        Without a done inside any chunk this is one call over [C, R]. Otherwise, on GPU the chunks are cut into
+        episode segments run as one packed batch (:meth:`forward_chunks_packed`); on CPU, where packing costs more
+        than it saves, the time axis is split at the steps where some chunk has a done
+        (:meth:`forward_chunks_split_in_time`).
+        """
+        done_inside = dones[:, :-1].bool()
+        if not bool(done_inside.any()):
+            out, _ = self.rnn(x, self._unflatten(initial_states))
+            return out
+        if x.is_cuda:
+            return self.forward_chunks_packed(x, initial_states, dones)
+        return self.forward_chunks_split_in_time(x, initial_states, dones)
+
+    def _zero_where_done(self, hidden, done_now: torch.Tensor):
+        keep = (~done_now).to(_hidden_dtype(hidden)).reshape(1, -1, 1)
+        if self.is_lstm:
+            return hidden[0] * keep, hidden[1] * keep
+        return hidden * keep
+
+    def forward_chunks_split_in_time(self, x, initial_states, dones):
+        """One call of the recurrent module per stretch of steps in which no chunk ends an episode.
+
+        After a stretch that ends at step t, the states of the chunks done at t are zeroed before the next stretch.
+        """
+        r = x.shape[1]
+        dones = dones.bool()
+        cut_after = torch.nonzero(dones[:, :-1].any(dim=0)).squeeze(1).tolist()  # steps where some chunk is done
+        hidden = self._unflatten(initial_states)
+        outputs = []
+        start = 0
+        for end in [*cut_after, r - 1]:
+            out, hidden = self.rnn(x[:, start : end + 1], hidden)
+            outputs.append(out)
+            if end < r - 1:
+                hidden = self._zero_where_done(hidden, dones[:, end])
+            start = end + 1
+        return torch.cat(outputs, dim=1)
+
+    def forward_chunks_packed(self, x, initial_states, dones):
         """Runs the chunks as packed sequences: each chunk is cut into episode segments at its dones.
 
         The first segment of a chunk starts from the chunk's stored state, every later one from zeros. All segments
@@ -130,10 +171,6 @@ class RecurrentCore(ModelCore):
         """
         c, r = x.shape[:2]
         done_inside = dones[:, :-1].bool()
-        if not bool(done_inside.any()):
-            out, _ = self.rnn(x, self._unflatten(initial_states))
-            return out
-
         device = x.device
         starts = torch.ones(c, r, dtype=torch.bool, device=device)
         starts[:, 1:] = done_inside
@@ -156,6 +193,11 @@ class RecurrentCore(ModelCore):
         packed_out, _ = self.rnn(packed, self._unflatten(segment_states))
         padded_out, _ = nn.utils.rnn.pad_packed_sequence(packed_out, batch_first=True)
         return padded_out[segment_of_step, position_in_segment].reshape(c, r, -1)
+
+
+def _hidden_dtype(hidden) -> torch.dtype:
+    """The dtype of a GRU hidden state or of an LSTM (h, c) pair."""
+    return hidden[0].dtype if isinstance(hidden, tuple) else hidden.dtype
 
 
 def make_default_core(cfg, input_size: int) -> ModelCore:
