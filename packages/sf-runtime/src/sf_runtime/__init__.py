@@ -9,7 +9,10 @@ Public names:
 - The model factory: :func:`global_model_factory` to register custom encoders, cores, decoders or whole
   actor-critics, with the base classes :class:`Encoder`, :class:`ModelCore`, :class:`Decoder` and
   :class:`ActorCritic`.
-- Env interfaces: :class:`TrainingInfoInterface` and :class:`RewardShapingInterface`.
+- Env interfaces: :class:`TrainingInfoInterface` and :class:`RewardShapingInterface` (the training info dict holds
+  :data:`APPROX_TOTAL_TRAINING_STEPS`), and :func:`create_env` to build an env as the runtime sees it.
+- Script helpers: :data:`log`, :func:`is_module_available`, the type aliases :data:`ObsSpace` and
+  :data:`ActionSpace`, and the model utilities :func:`nonlinearity` and :func:`calc_num_elements`.
 
 Example:
     >>> from sf_config import make_cfg
@@ -19,16 +22,19 @@ Example:
     0
 """
 
+from sf_runtime._script_utils import ActionSpace, ObsSpace, is_module_available, log
 from sf_runtime.enjoy import EnjoyResult, enjoy
-from sf_runtime.envs import RewardShapingInterface, TrainingInfoInterface
+from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, RewardShapingInterface, TrainingInfoInterface, create_env
 from sf_runtime.model import (
     ActorCritic,
     Decoder,
     Encoder,
     ModelCore,
     ModelFactory,
+    calc_num_elements,
     create_actor_critic,
     global_model_factory,
+    nonlinearity,
 )
 from sf_runtime.runners import run_rl
 from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
@@ -36,6 +42,8 @@ from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
 __version__ = "0.1.0"
 
 __all__ = [
+    "APPROX_TOTAL_TRAINING_STEPS",
+    "ActionSpace",
     "ActorCritic",
     "Decoder",
     "Encoder",
@@ -43,12 +51,18 @@ __all__ = [
     "ExperimentLifecycle",
     "ModelCore",
     "ModelFactory",
+    "ObsSpace",
     "RewardShapingInterface",
     "RunObserver",
     "TrainingInfoInterface",
     "__version__",
+    "calc_num_elements",
     "create_actor_critic",
+    "create_env",
     "enjoy",
     "global_model_factory",
+    "is_module_available",
+    "log",
+    "nonlinearity",
     "run_rl",
 ]
