@@ -130,3 +130,12 @@ def test_actions_to_env_converts_to_each_space_format():
     assert parts[2].tolist() == [[1, 2]]
     for env_action, space in zip(parts, TUP.spaces, strict=True):
         assert space.contains(env_action[0].astype(space.dtype) if hasattr(env_action[0], "astype") else env_action[0])
+
+
+def test_categorical_samples_follow_the_probabilities():
+    torch.manual_seed(4)
+    probs = torch.tensor([0.1, 0.6, 0.3, 0.0])
+    dist = make_action_distribution(gym.spaces.Discrete(4), probs.log().expand(20000, 4))
+    freq = torch.bincount(dist.sample(), minlength=4).float() / 20000
+    torch.testing.assert_close(freq, probs, atol=0.015, rtol=0)  # ~4.5 standard errors
+    assert freq[3] == 0

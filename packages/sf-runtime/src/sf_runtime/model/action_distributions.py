@@ -42,7 +42,9 @@ class CategoricalDistribution:
         return self._probs
 
     def sample(self) -> torch.Tensor:
-        return torch.multinomial(self.probs, 1).squeeze(-1)
+        # Gumbel-max: argmax(log p_i + g_i) with g_i = -log(E_i), E_i ~ Exp(1), is a sample of p (cheaper than
+        # torch.multinomial for small batches); masked categories keep a hugely negative score
+        return (self.log_probs - torch.empty_like(self.log_probs).exponential_().log()).argmax(dim=-1)
 
     def mode(self) -> torch.Tensor:
         return self.log_probs.argmax(dim=-1)
