@@ -175,6 +175,7 @@ class LoopEnvVector(EnvVector):
             first.full_env_name, len(envs), row, first.observation_space, first.action_space, batched, env_ids
         )
         self._pairs = list(zip(envs, self.first_rows, strict=True))
+        self._discrete = isinstance(first.action_space, spaces.Discrete)
         self._training_info = [iface for env in envs if (iface := find_training_info_interface(env.env)) is not None]
 
     def reset(self, obs_out=None):
@@ -186,6 +187,9 @@ class LoopEnvVector(EnvVector):
 
     def step(self, actions, obs_out=None):
         out = self._out(obs_out)
+        if self._discrete and isinstance(actions, np.ndarray) and actions.ndim == 1:
+            # Python ints: one conversion for the batch, and gymnasium's Discrete.contains check is fastest on them
+            actions = actions.tolist()
         episodes: list[dict] = []
         rewards, terminated, truncated = self.rewards, self.terminated, self.truncated
         for env, row in self._pairs:
