@@ -276,3 +276,23 @@ def test_minibatches_are_whole_chunks_covering_every_sample_once(shuffle):
         assert torch.equal(chunks[:, 0], chunk_ids * 4)  # each chunk starts at a multiple of recurrence ...
         assert torch.all(chunks[:, 1:] - chunks[:, :-1] == 1)  # ... and holds consecutive steps
         assert torch.all(chunks[:, 0] // 16 == chunks[:, -1] // 16)  # ... of one trajectory
+
+
+def test_return_normalizer_tracks_the_gae_returns_of_the_batch():
+    from sf_runtime.algo import gae
+
+    batch = collect_random_batch(8, 32, seed=10)
+    torch.manual_seed(0)
+    cfg = _cfg(batch_size=256, normalize_input=False, normalize_returns=True, reward_scale=0.1, gamma=0.9,
+               gae_lambda=0.8)  # fmt: skip
+    learner = Learner(cfg, OBS_SPACE, ACTION_SPACE)
+    ac = learner.actor_critic
+    with torch.no_grad():
+        bootstrap = ac({"obs": batch["obs"]["obs"][:, 32]}, torch.zeros(8, 1), values_only=True)["values"]
+        values = torch.cat([torch.zeros(8, 32), bootstrap.unsqueeze(1)], dim=1)
+        values = ac.returns_normalizer.denormalize(values)  # statistics still neutral: about the identity
+        expected = gae(batch["rewards"] * 0.1, values, batch["dones"].float(), 0.9, 0.8) + values[:, :32]
+    stats = learner.train(batch)
+    assert stats["returns_norm/count"] == 256
+    assert math.isclose(stats["returns_norm/mean"], float(expected.mean()), rel_tol=1e-4)
+    assert math.isclose(stats["returns_norm/std"], float(expected.std(unbiased=False)), rel_tol=1e-3)
