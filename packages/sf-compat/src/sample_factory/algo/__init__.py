@@ -1,0 +1,1 @@
+"""Algorithm utilities: ``sample_factory.algo.utils``."""

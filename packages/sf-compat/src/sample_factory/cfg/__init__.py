@@ -1,0 +1,1 @@
+"""Configuration: ``sample_factory.cfg.arguments``."""

@@ -1,0 +1,1 @@
+"""Environments: ``sample_factory.envs.env_utils`` and ``sample_factory.envs.env_wrappers``."""

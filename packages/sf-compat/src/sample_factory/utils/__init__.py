@@ -1,0 +1,1 @@
+"""``sample_factory.utils.typing`` and ``sample_factory.utils.utils``."""
