@@ -138,3 +138,14 @@ def test_config_of_a_trained_experiment_shows_the_saved_layer(trained, runner):
     assert (data["train_for_env_steps"]["value"], data["train_for_env_steps"]["source"]) == (2048, "saved")
     assert (data["batch_size"]["value"], data["batch_size"]["source"]) == (256, "saved")
     assert data["value_loss_coeff"]["source"] == "saved"  # config.json holds every value
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(tmp_path, sf_cli_process):
+    blocker = tmp_path / "no_matplotlib" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError(\"No module named 'matplotlib'\")\n", encoding="utf-8")
+    proc = sf_cli_process(["plot", "anything"], cwd=tmp_path, env={"PYTHONPATH": str(blocker.parent)})
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        "Error: sf-cli plot needs matplotlib, an optional extra: pip install 'sf-cli[plot]' (or pip install matplotlib)"
+    )

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from sf_cli._errors import BadInput, reports_errors
+from sf_cli._errors import BadInput, Failure, reports_errors
 
 SUMMARY_DIR = ".summary"
 DEFAULT_SUMMARY = "episode/reward"
@@ -115,7 +115,7 @@ def _pyplot() -> Any:
     try:
         import matplotlib
     except ImportError:
-        raise click.ClickException(
+        raise Failure(
             "sf-cli plot needs matplotlib, an optional extra: pip install 'sf-cli[plot]' (or pip install matplotlib)"
         ) from None
     matplotlib.use("Agg")
@@ -197,6 +197,7 @@ def plot_command(
       sf-cli plot cartpole
       sf-cli plot cartpole cartpole_lr3e-4 -s reward -s fps -o compare.png
     """
+    _pyplot()  # a missing optional extra is reported before any work
     names = list(summaries) or [DEFAULT_SUMMARY]
     series = collect_series(list(experiments), names, train_dir, policy)
     if out is None:
