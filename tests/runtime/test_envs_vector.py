@@ -225,3 +225,12 @@ def test_pendulum_box_actions_and_time_limit_truncation(batched):
         assert sorted(e["policy_agent"] for e in episodes) == [0, 1]
         for e in episodes:
             assert e["length"] == 200 and e["reward"] == pytest.approx(returns[e["policy_agent"]], rel=1e-5)
+
+
+def test_a_native_vector_env_with_other_spaces_than_the_single_env_is_not_used():
+    ale_py = pytest.importorskip("ale_py")
+    gymnasium.register_envs(ale_py)
+    assert gymnasium.spec("ALE/Pong-v5").vector_entry_point  # ale-py's AtariVectorEnv: stacked 84x84 frames
+    with make_env_vector(cfg_for("ALE/Pong-v5", seed=0), 0, 0, 1, batched=True) as vec:
+        assert isinstance(vec, LoopEnvVector)
+        assert vec.observation_space["obs"].shape == (210, 160, 3)  # the single env's RGB screen

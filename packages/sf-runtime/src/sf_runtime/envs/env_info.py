@@ -45,7 +45,8 @@ class EnvInfo:
         is_multiagent: whether the env is a native multi-agent env.
         frameskip: env frames per agent step (``cfg.env_frameskip``), to count env steps and FPS.
         reward_shaping_scheme: the env's default reward shaping, if it implements the reward-shaping interface.
-        native_vector: whether batched sampling can use gymnasium's native vector implementation of the env.
+        native_vector: whether gymnasium has a native vector implementation of the env that batched sampling may use
+            (``make_env_vector`` still steps single envs in a loop if that implementation has other spaces).
         env_info_protocol_version: version of this record, for the on-disk cache.
     """
 

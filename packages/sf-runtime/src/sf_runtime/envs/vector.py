@@ -334,6 +334,40 @@ def native_vector_available(full_env_name: str, cfg: Any, render_mode: str | Non
     return sf_applies_frameskip(full_env_name, cfg) == 1 and int(cfg_value(cfg, "env_frameskip", 1) or 1) == 1
 
 
+def _make_equivalent_native_vector(full_env_name: str, num_envs: int) -> gymnasium.vector.VectorEnv | None:
+    """gymnasium's native vector env for the id, or None when it cannot be made or differs from the single env.
+
+    Some native vector envs preprocess differently from their single-env form (ale-py's AtariVectorEnv returns
+    stacked 84x84 frames where ``ALE/...`` returns RGB screens), so the spaces are compared: batched and non-batched
+    sampling must see the same env.
+    """
+    try:
+        vec = gymnasium.make_vec(full_env_name, num_envs=num_envs, vectorization_mode="vector_entry_point")
+    except (gymnasium.error.Error, ImportError) as exc:
+        log.info("No native vector env for %s (%s); stepping the envs in a loop", full_env_name, exc)
+        return None
+    single = gymnasium.make(full_env_name)
+    try:
+        same = (
+            single.observation_space == vec.single_observation_space and single.action_space == vec.single_action_space
+        )
+    finally:
+        single.close()
+    if not same:
+        log.info(
+            "gymnasium's native vector env for %s has other spaces than the single env (%s, %s vs %s, %s); "
+            "stepping the envs in a loop",
+            full_env_name,
+            vec.single_observation_space,
+            vec.single_action_space,
+            single.observation_space,
+            single.action_space,
+        )
+        vec.close()
+        return None
+    return vec
+
+
 def make_env_vector(
     cfg: Any,
     worker_index: int,
@@ -371,11 +405,8 @@ def make_env_vector(
     env_ids = [worker_index * max(per_worker, num_envs) + v for v in vector_indices]
     seed = cfg_value(cfg, "seed", None)
     if batched and allow_native and native_vector_available(full_env_name, cfg, render_mode):
-        try:
-            vec = gymnasium.make_vec(full_env_name, num_envs=num_envs, vectorization_mode="vector_entry_point")
-        except (gymnasium.error.Error, ImportError) as exc:
-            log.info("No native vector env for %s (%s); stepping the envs in a loop", full_env_name, exc)
-        else:
+        vec = _make_equivalent_native_vector(full_env_name, num_envs)
+        if vec is not None:
             return NativeEnvVector(vec, full_env_name, batched, env_ids, env_seed(seed, env_ids[0]))
     envs = []
     try:
