@@ -211,10 +211,11 @@ def test_kl_adaptive_schedule_moves_the_learning_rate(behaviour):
     assert learner.optimizer.param_groups[0]["lr"] == pytest.approx(last_used)
 
 
-def test_checkpoint_state_loads_with_weights_only_and_resumes_identically(tmp_path):
+@pytest.mark.parametrize("optimizer", ["adam", "lamb"])
+def test_checkpoint_state_loads_with_weights_only_and_resumes_identically(tmp_path, optimizer):
     batch = collect_random_batch(8, 32, seed=9)
     torch.manual_seed(0)
-    cfg = _cfg(batch_size=256, lr_schedule="kl_adaptive_epoch")
+    cfg = _cfg(batch_size=256, lr_schedule="kl_adaptive_epoch", optimizer=optimizer)
     learner = Learner(cfg, OBS_SPACE, ACTION_SPACE)
     learner.train(batch)
     path = tmp_path / "ckpt.pt"
