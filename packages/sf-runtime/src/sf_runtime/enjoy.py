@@ -27,7 +27,13 @@ from sf_runtime import storage
 from sf_runtime.envs import create_env
 from sf_runtime.learning import Learner
 from sf_runtime.model import actions_to_env
-from sf_runtime.runners.lifecycle import STATUS_FAILURE, STATUS_INTERRUPTED, STATUS_SUCCESS
+from sf_runtime.runners.lifecycle import (
+    STATUS_FAILURE,
+    STATUS_INTERRUPTED,
+    STATUS_SUCCESS,
+    attach_console_log,
+    detach_console_log,
+)
 from sf_runtime.runners.serial import resolve_device
 
 log = logging.getLogger(__name__)
@@ -113,6 +119,7 @@ def enjoy(cfg: Any) -> EnjoyResult:
         :class:`EnjoyResult`: status 0 on success, 1 on failure (e.g. no checkpoint), 2 when interrupted; with
         ``avg_reward``.
     """
+    console = attach_console_log()
     try:
         cfg = _load_cfg(cfg)
         return _enjoy(cfg)
@@ -122,6 +129,8 @@ def enjoy(cfg: Any) -> EnjoyResult:
     except Exception:
         log.exception("Evaluation failed")
         return EnjoyResult(STATUS_FAILURE, math.nan)
+    finally:
+        detach_console_log(console)
 
 
 def _enjoy(cfg: Any) -> EnjoyResult:

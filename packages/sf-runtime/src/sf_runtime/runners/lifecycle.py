@@ -50,6 +50,32 @@ STATUS_INTERRUPTED = 2
 _REPORT_INTERVAL_SEC = 5.0
 
 
+def attach_console_log() -> logging.Handler | None:
+    """Log sf's INFO records to stderr when nothing else configured logging (e.g. in a plain training script).
+
+    Returns:
+        The handler added to the root logger (remove it with :func:`detach_console_log`), or None when the root
+        logger already had handlers (sf-cli, pytest, or the user's own configuration).
+    """
+    root = logging.getLogger()
+    if root.handlers:
+        return None
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter("[%(asctime)s][%(process)d] %(message)s", "%H:%M:%S"))
+    root.addHandler(handler)
+    sf_logger = logging.getLogger("sf_runtime")
+    if sf_logger.level == logging.NOTSET:
+        sf_logger.setLevel(logging.INFO)
+    return handler
+
+
+def detach_console_log(handler: logging.Handler | None) -> None:
+    """Remove a handler added by :func:`attach_console_log` (None is accepted and ignored)."""
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+
+
 class CheckpointableLearner(Protocol):
     """What the lifecycle needs from a learner: its state and its version."""
 
@@ -116,7 +142,7 @@ class _PolicyStats:
     def add_episode(self, stats: Mapping[str, Any]) -> None:
         self.num_episodes += 1
         for key, value in stats.items():
-            if key == "policy_agent" or isinstance(value, bool) or not isinstance(value, int | float):
+            if key in ("policy_agent", "policy_id") or isinstance(value, bool) or not isinstance(value, int | float):
                 continue
             self.episodes.setdefault(key, deque(maxlen=self.maxlen)).append(float(value))
 
@@ -157,6 +183,7 @@ class ExperimentLifecycle:
         self._best_metric: dict[int, float] = dict.fromkeys(self.policy_ids, -math.inf)
         self._started = False
         self._log_handler: logging.Handler | None = None
+        self._console_handler: logging.Handler | None = None
 
     # ---- setup ---------------------------------------------------------------------------------------------------
 
@@ -166,6 +193,7 @@ class ExperimentLifecycle:
         When resuming (``restart_behavior=resume``) an existing ``config.json`` is layered under the explicit
         arguments first (:func:`sf_config.with_saved_config`); runners read the result from :attr:`cfg`.
         """
+        self._console_handler = attach_console_log()
         if self.cfg.restart_behavior == "resume":
             saved = storage.load_saved_config(self.cfg)
             if saved is not None:
@@ -364,6 +392,8 @@ class ExperimentLifecycle:
             if self._log_handler is not None:
                 storage.close_log_file(self._log_handler)
                 self._log_handler = None
+            detach_console_log(self._console_handler)
+            self._console_handler = None
             self._started = False
 
 
