@@ -95,6 +95,7 @@ class RemoteLearner:
         if self.process is not None:
             raise RuntimeError("a running learner process cannot load a checkpoint")
         self.initial_state = state_to_bytes(state)
+        self.policy_version = int(state.get("policy_version", 0))
 
     def checkpoint_state(self) -> dict[str, Any]:
         """The learner process's current state (weights, optimizer, normalizers); also refreshes the version."""
@@ -359,6 +360,7 @@ class ParallelRunner:
         self._wait_until_ready()
         self.arena.unlink_all()
         log.info("Startup took %.1fs", time.monotonic() - start)
+        lifecycle.restart_clocks()
         lifecycle.notify_start()
         last_check = time.monotonic()
         check_every = min(float(cfg.heartbeat_interval), 1.0)

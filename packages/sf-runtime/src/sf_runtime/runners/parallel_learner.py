@@ -131,17 +131,11 @@ class LearnerProcess:
         self.pending_rows -= num_rows
         return (torch.cat(parts) if len(parts) > 1 else parts[0]), used
 
-    def _train(self, rows: torch.Tensor) -> None:
-        batch = self.buffers.gather_batch(rows)
-        return self._train_batch(batch)
-
     def _train_batch(self, batch: dict[str, Any]) -> None:
         learner = self.learner
-        lag = learner.policy_version - batch["policy_version"]
-        import os
-
-        if os.environ.get("SF_DEBUG_DUMP") and learner.policy_version == 20:
-            torch.save(batch, os.environ["SF_DEBUG_DUMP"])
+        lag = (learner.policy_version - batch["policy_version"])[batch["valids"]]
+        if lag.numel() == 0:
+            lag = torch.zeros(1, dtype=torch.int64)
         train_stats = learner.train(batch)
         self.weights.publish(learner.actor_critic, learner.policy_version)
         samples = int(batch["valids"].sum())
@@ -168,7 +162,7 @@ class LearnerProcess:
                 self._train_batch(batch)
         elif len(self.pending) >= self.slots_per_round:
             rows, used = self._take(self.pending_rows)
-            self._train(rows)
+            self._train_batch(self.buffers.gather_batch(rows))
             self._release(used)  # only now: the next rollouts start from the new weights
 
     def run(self) -> None:

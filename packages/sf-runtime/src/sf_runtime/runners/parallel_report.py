@@ -106,6 +106,11 @@ class ParallelLifecycle(ExperimentLifecycle):
         self.report_lag = {pid: LagStats() for pid in self.policy_ids}
         self.summary_lag = {pid: LagStats() for pid in self.policy_ids}
 
+    def restart_clocks(self) -> None:
+        """Start the FPS windows now (after startup, so that startup time does not dilute the first figures)."""
+        self.frames = RateWindows()
+        self.samples = {pid: RateWindows() for pid in self.policy_ids}
+
     def record_frames(self, frames: int) -> None:
         """Count env frames sampled by rollout workers."""
         self.frames.add(frames)

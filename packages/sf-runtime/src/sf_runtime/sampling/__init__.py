@@ -1,0 +1,1 @@
+"""Sampling for the parallel runner: shared trajectory buffers, rollout workers, inference workers."""

@@ -1,0 +1,92 @@
+"""What a child process of the parallel runner receives at start: one picklable bundle, and the message codes.
+
+Messages are small tuples of ints (pickled by faster-fifo); observations and policy outputs never travel in them.
+
+- policy queue (one per policy, read by its inference workers): ``(worker, split, buffer, t)``, "the observations
+  of slot (worker, split, buffer) at time t are ready".
+- worker queue (one per rollout worker): ``(MSG_ACTIONS, policy, splits)`` from inference, ``(MSG_FREE, split,
+  buffer)`` from a learner that no longer needs a slot.
+- learner queue (one per policy): ``(MSG_TRAJECTORY, worker, split, buffer)`` from rollout workers,
+  ``(MSG_STATE_REQUEST,)`` from the main process (reply: checkpoint bytes on the learner's pipe).
+- stats queue (to the main process): ``("episodes", worker, frames, [(policy, episode dict), ...])`` from rollout
+  workers, ``("train", policy, samples, version, lag min, lag sum, lag max, lag count, stats dict)`` from learners,
+  ``("error", label, text)`` from any child that failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sf_runtime.sampling.heartbeat import Component
+from sf_runtime.sampling.trajectories import StepFormat, TrajectorySpecs
+
+MSG_ACTIONS = 0
+MSG_FREE = 1
+MSG_TRAJECTORY = 2
+MSG_STATE_REQUEST = 3
+
+
+@dataclass
+class RunContext:
+    """Everything shared by the processes of one parallel run.
+
+    Attributes:
+        cfg: the resolved configuration.
+        obs_space: per-agent observation space (Dict).
+        action_space: per-agent action space.
+        num_agents: agents per env.
+        frameskip: env frames per agent step (for frame counts).
+        step_format: shapes of the policy outputs.
+        trajectories: shared trajectory buffers.
+        weights: per policy, the handle of its shared weight slot.
+        run_state: handle of heartbeats and control flags.
+        components: every child process, in heartbeat-index order.
+        policy_queues: per policy, the inference request queue.
+        worker_queues: per rollout worker, its inbox.
+        learner_queues: per policy, the learner's inbox.
+        stats_queue: to the main process.
+        env_registry: the parent's registered envs, re-registered in children.
+        log_level: logging level for children.
+    """
+
+    cfg: Any
+    obs_space: Any
+    action_space: Any
+    num_agents: int
+    frameskip: int
+    step_format: StepFormat
+    trajectories: TrajectorySpecs
+    weights: list[Any]
+    run_state: Any
+    components: list[Component]
+    policy_queues: list[Any]
+    worker_queues: list[Any]
+    learner_queues: list[Any]
+    stats_queue: Any
+    env_registry: dict[str, Any] = field(default_factory=dict)
+    log_level: int = 20
+
+    def component_index(self, role: str, index: int) -> int:
+        """Heartbeat index of a component."""
+        for i, comp in enumerate(self.components):
+            if comp.role == role and comp.index == index:
+                return i
+        raise KeyError(f"no component {role} {index}")
+
+
+def policy_of_rows(cfg: Any, num_agents: int, worker: int, split: int) -> np.ndarray:
+    """The policy of every row (agent) of one split: agents are spread over the policies round-robin.
+
+    The global agent number is ``(worker * num_envs_per_worker + env) * num_agents + agent``; its policy is that
+    number modulo ``num_policies``. With one policy every row maps to 0.
+
+    Returns:
+        int64 array of ``rows_per_split`` policy ids.
+    """
+    envs_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits
+    first_env = worker * cfg.num_envs_per_worker + split * envs_per_split
+    agents = np.arange(envs_per_split * num_agents, dtype=np.int64) + first_env * num_agents
+    return agents % int(cfg.num_policies)

@@ -1,0 +1,140 @@
+"""The inference worker process: batched forward passes of one policy for every pending request.
+
+Each iteration takes all pending requests ``(w, s, k, t)`` of its policy's queue at once, turns them into one
+index tensor over the flat ``[rows * time]`` view of the trajectory buffers (only the rows that this policy
+controls), gathers observations and recurrent states with one ``index_select`` per array, runs one forward pass,
+scatters actions, log-probabilities, distribution parameters, values, versions and next recurrent states back with
+one ``index_copy_`` per array, and sends each rollout worker one message naming its splits that were served.
+Before each batch it picks up new weights when the learner's published version moved.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+import traceback
+from collections import defaultdict
+
+import torch
+
+from sf_runtime.sampling.context import MSG_ACTIONS, RunContext, policy_of_rows
+from sf_runtime.sampling.heartbeat import STOP_SAMPLING, RunState
+from sf_runtime.sampling.process_setup import setup_child_process
+from sf_runtime.sampling.trajectories import TrajectoryBuffers
+from sf_runtime.sampling.weights import WeightSlot
+
+log = logging.getLogger(__name__)
+
+_POLL_SEC = 0.1
+
+
+def inference_device(cfg) -> torch.device:
+    """The device of forward passes: CUDA when ``cfg.device`` is gpu or auto and a GPU is there, else the CPU."""
+    if str(cfg.device) in ("gpu", "auto") and torch.cuda.is_available():
+        return torch.device("cuda")
+    return torch.device("cpu")
+
+
+class InferenceWorker:
+    """The loop of one inference worker of one policy.
+
+    Args:
+        ctx: the run context.
+        policy_id: the policy served.
+        index: the worker's index among its policy's inference workers.
+    """
+
+    def __init__(self, ctx: RunContext, policy_id: int, index: int) -> None:
+        from sf_runtime.model import create_actor_critic
+
+        self.ctx = ctx
+        self.policy_id = policy_id
+        cfg = ctx.cfg
+        self.state = RunState(ctx.run_state)
+        self.beat_index = ctx.component_index("inference_worker", policy_id * cfg.policy_workers_per_policy + index)
+        self.buffers = TrajectoryBuffers(ctx.trajectories)
+        self.layout = layout = ctx.trajectories.layout
+        self.weights = WeightSlot(ctx.weights[policy_id])
+        self.device = inference_device(cfg)
+        self.model = create_actor_critic(cfg, ctx.obs_space, ctx.action_space).to(self.device)
+        self.model.eval()
+        self.version = -1
+        self.queue = ctx.policy_queues[policy_id]
+        # Rows of this policy inside each split, relative to the slot's first row.
+        self.rel_rows: dict[tuple[int, int], torch.Tensor] = {}
+        for w in range(layout.num_workers):
+            for s in range(layout.num_splits):
+                mapping = torch.from_numpy(policy_of_rows(cfg, ctx.num_agents, w, s))
+                self.rel_rows[(w, s)] = torch.nonzero(mapping == policy_id).flatten()
+        self.t_obs = layout.rollout + 1
+        self.t_rnn = layout.rollout + 2
+        self.flat_obs = {key: self.buffers.flat(f"obs/{key}") for key in self.buffers.obs_keys}
+        self.flat_rnn = self.buffers.flat("rnn_states")
+        self.flat_out = {
+            key: self.buffers.flat(key) for key in ("actions", "log_prob_actions", "action_logits", "values")
+        }
+        self.flat_version = self.buffers.flat("policy_version")
+        self.samples = 0
+
+    @torch.no_grad()
+    def _serve(self, requests: list[tuple[int, int, int, int]]) -> None:
+        layout = self.layout
+        rows_parts, t_parts = [], []
+        for w, s, k, t in requests:
+            rows = self.rel_rows[(w, s)] + layout.slot_base(w, s, k)
+            rows_parts.append(rows)
+            t_parts.append(torch.full_like(rows, t))
+        rows = torch.cat(rows_parts) if len(rows_parts) > 1 else rows_parts[0]
+        times = torch.cat(t_parts) if len(t_parts) > 1 else t_parts[0]
+        idx = rows * self.t_obs + times
+        rnn_idx = rows * self.t_rnn + times
+        dev = self.device
+        obs = {key: flat.index_select(0, idx).to(dev, non_blocking=True) for key, flat in self.flat_obs.items()}
+        rnn = self.flat_rnn.index_select(0, rnn_idx).to(dev)
+        out = self.model(self.model.normalize_obs(obs), rnn)
+        for key, flat in self.flat_out.items():
+            value = out[key].to("cpu")
+            flat.index_copy_(0, idx, value.reshape(value.shape[0], *flat.shape[1:]).to(flat.dtype))
+        self.flat_rnn.index_copy_(0, rnn_idx + 1, out["new_rnn_states"].to("cpu", torch.float32))
+        self.flat_version.index_fill_(0, idx, self.version)
+        self.samples += int(idx.shape[0])
+        served: dict[int, list[int]] = defaultdict(list)
+        for w, s, _k, _t in requests:
+            served[w].append(s)
+        for w, splits in served.items():
+            self.ctx.worker_queues[w].put((MSG_ACTIONS, self.policy_id, splits))
+
+    def run(self) -> None:
+        """Serve requests until the main process raises STOP_SAMPLING."""
+        while self.weights.version < 0:  # the learner publishes its first weights after loading its checkpoint
+            if self.state.is_set(STOP_SAMPLING):
+                return
+            self.state.beat(self.beat_index)
+            time.sleep(0.01)
+        self.version = self.weights.pull(self.model, self.version)
+        while not self.state.is_set(STOP_SAMPLING):
+            try:
+                requests = self.queue.get_many(block=True, timeout=_POLL_SEC)
+            except queue.Empty:
+                requests = None
+            if requests:
+                self.version = self.weights.pull(self.model, self.version)
+                self._serve(requests)
+            self.state.beat(self.beat_index)
+
+
+def inference_worker_main(ctx: RunContext, policy_id: int, index: int) -> None:
+    """Entry point of an inference worker process."""
+    cfg = ctx.cfg
+    setup_child_process(
+        niceness=int(cfg.default_niceness or 0),
+        single_thread=True,
+        env_registry=None,
+        log_level=ctx.log_level,
+    )
+    try:
+        InferenceWorker(ctx, policy_id, index).run()
+    except BaseException:
+        ctx.stats_queue.put(("error", f"inference_worker p{policy_id}#{index}", traceback.format_exc()))
+        raise SystemExit(1) from None

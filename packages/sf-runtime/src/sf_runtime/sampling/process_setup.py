@@ -1,0 +1,103 @@
+"""What every child process of the parallel runner does first: signals, threads, niceness, CPU affinity, env registry.
+
+Children ignore SIGINT: Ctrl-C reaches the whole process group, and the main process alone decides how the run
+ends (it asks the learners for a last checkpoint before stopping them).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Mapping
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+def limit_threads() -> None:
+    """One thread for torch and for the numeric libraries envs commonly use (no oversubscription of the cores)."""
+    for var in _THREAD_ENV_VARS:
+        os.environ[var] = "1"
+    import torch
+
+    torch.set_num_threads(1)
+    try:
+        import cv2
+
+        cv2.setNumThreads(1)
+    except ImportError:
+        pass
+
+
+def setup_child_process(
+    *,
+    niceness: int = 0,
+    cpu: int | None = None,
+    single_thread: bool = True,
+    env_registry: Mapping[str, Any] | None = None,
+    log_level: int = logging.INFO,
+) -> None:
+    """Prepare a freshly started child process.
+
+    Args:
+        niceness: added to the process's nice value (``default_niceness``); 0 leaves it.
+        cpu: pin the process to this core (``set_workers_cpu_affinity``); None leaves the affinity.
+        single_thread: limit torch and numeric libraries to one thread.
+        env_registry: registry entries of the parent to re-register (a script's custom envs), name -> spec.
+        log_level: logging level of the child.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=log_level, format="[%(asctime)s][%(process)d] %(message)s")
+    if single_thread:
+        limit_threads()
+    if niceness:
+        try:
+            os.nice(niceness)
+        except OSError as exc:  # a negative niceness needs privileges
+            log.warning("Could not change niceness by %d: %s", niceness, exc)
+    if cpu is not None and hasattr(os, "sched_setaffinity"):
+        available = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {available[cpu % len(available)]})
+    if env_registry:
+        restore_env_registry(env_registry)
+
+
+def snapshot_env_registry() -> dict[str, Any]:
+    """The registered envs of this process, in a form that pickles (factories by reference).
+
+    Envs registered by a user's script exist only in the main process; children re-register them from this.
+    Entries whose factory cannot be pickled (lambdas, local functions) are left out: a child can then only make
+    them if they are registered on import of a module.
+    """
+    import pickle
+
+    import sf_registry
+
+    entries: dict[str, Any] = {}
+    for spec in sf_registry.list_envs("registered"):
+        try:
+            pickle.dumps(spec)
+        except Exception:
+            log.debug("env %s: its registration does not pickle; children rely on their own imports", spec.name)
+            continue
+        entries[spec.name] = spec
+    return entries
+
+
+def restore_env_registry(entries: Mapping[str, Any]) -> None:
+    """Re-register envs from :func:`snapshot_env_registry` that this process does not know yet."""
+    import sf_registry
+
+    known = {spec.name for spec in sf_registry.list_envs("registered")}
+    for name, spec in entries.items():
+        if name in known:
+            continue
+        sf_registry.register_env(
+            name,
+            spec.make_env_func,
+            add_extra_params_func=getattr(spec, "add_extra_params_func", None),
+            env_override_defaults_func=getattr(spec, "env_override_defaults_func", None),
+        )

@@ -1,0 +1,256 @@
+"""The rollout worker process: steps its envs, writes into the shared trajectory buffers, asks for actions.
+
+A worker owns ``num_envs_per_worker`` envs in ``worker_num_splits`` env vectors (splits). Each split is a small
+state machine over its current slot ``k`` and time index ``t``:
+
+1. the observations at ``t`` are in the slot; the worker puts one request ``(w, s, k, t)`` on the inference queue
+   of each policy that controls agents of the split;
+2. when every such policy answered (``MSG_ACTIONS``), the worker steps the split's env vector with the actions at
+   ``t`` and writes rewards, done flags and the observations at ``t + 1``; back to 1;
+3. at ``t = T`` the answer carries the bootstrap values: the slot goes to the learners (``MSG_TRAJECTORY``) and the
+   split continues in a free slot, whose index 0 is the old slot's index ``T``. In async mode the action already
+   computed at ``T`` is reused; in sync mode (one slot per split) the worker waits until the learner has trained
+   on the slot and released it, then asks for new actions at index 0 from the updated policy (policy lag 0).
+
+While one split waits for inference the worker steps the other (double buffering with ``worker_num_splits=2``).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from sf_runtime.sampling.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext, policy_of_rows
+from sf_runtime.sampling.heartbeat import STOP_SAMPLING, RunState
+from sf_runtime.sampling.process_setup import setup_child_process
+from sf_runtime.sampling.trajectories import TrajectoryBuffers
+
+log = logging.getLogger(__name__)
+
+_STATS_INTERVAL_SEC = 1.0
+_POLL_SEC = 0.1
+
+
+class _Split:
+    """One env vector of a worker and where it stands in the buffers."""
+
+    def __init__(self, env_vector: Any, policies: np.ndarray, buffers_per_split: int) -> None:
+        self.env_vector = env_vector
+        self.policy_of_row = policies
+        self.policies = sorted({int(p) for p in policies})
+        self.k = 0
+        self.t = 0
+        self.prev_k = 0
+        self.free = list(range(1, buffers_per_split))
+        self.holders = [0] * buffers_per_split  # learners still holding each slot
+        self.awaiting_actions = 0
+        self.awaiting_slot = False
+        self.start_at = 0.0
+
+
+class RolloutWorker:
+    """The loop of one rollout worker process.
+
+    Args:
+        ctx: the run context.
+        worker_index: this worker's index.
+    """
+
+    def __init__(self, ctx: RunContext, worker_index: int) -> None:
+        from sf_runtime.envs import make_env_vector
+
+        self.ctx = ctx
+        self.cfg = cfg = ctx.cfg
+        self.w = worker_index
+        self.state = RunState(ctx.run_state)
+        self.beat_index = ctx.component_index("rollout_worker", worker_index)
+        self.buffers = TrajectoryBuffers(ctx.trajectories)
+        self.layout = ctx.trajectories.layout
+        self.async_rl = bool(cfg.async_rl)
+        self.inbox = ctx.worker_queues[worker_index]
+        envs_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits
+        self.splits: list[_Split] = []
+        for s in range(cfg.worker_num_splits):
+            vec = make_env_vector(cfg, worker_index, s, envs_per_split, bool(cfg.batched_sampling))
+            self.state.beat(self.beat_index)  # env creation can be slow; show progress
+            self.splits.append(
+                _Split(vec, policy_of_rows(cfg, ctx.num_agents, worker_index, s), self.layout.buffers_per_split)
+            )
+        self.frames = 0
+        self.episodes: list[tuple[int, dict[str, Any]]] = []
+        self._np = self.buffers.np
+        self._obs_np = {key: self._np[f"obs/{key}"] for key in self.buffers.obs_keys}
+        from sf_runtime.model import actions_to_env
+
+        self._actions_to_env = actions_to_env
+
+    # ---- the split state machine ---------------------------------------------------------------------------------
+
+    def _rows(self, s: int, k: int) -> slice:
+        base = self.layout.slot_base(self.w, s, k)
+        return slice(base, base + self.layout.rows_per_split)
+
+    def _request(self, s: int) -> None:
+        split = self.splits[s]
+        split.awaiting_actions = len(split.policies)
+        msg = (self.w, s, split.k, split.t)
+        for p in split.policies:
+            self.ctx.policy_queues[p].put(msg)
+
+    def _reset(self, s: int) -> None:
+        split = self.splits[s]
+        rows = self._rows(s, split.k)
+        split.env_vector.reset({key: arr[rows, 0] for key, arr in self._obs_np.items()})
+        self._np["rnn_states"][rows, 0] = 0.0
+
+    def _step(self, s: int) -> None:
+        split = self.splits[s]
+        t = split.t
+        rows = self._rows(s, split.k)
+        actions = self._np["actions"][rows, t]
+        obs_out = {key: arr[rows, t + 1] for key, arr in self._obs_np.items()}  # views: envs write in place
+        vec = split.env_vector
+        _, rewards, terminated, truncated, episode_stats = vec.step(
+            self._actions_to_env(actions, vec.action_space), obs_out
+        )
+        done = np.logical_or(terminated, truncated)
+        self._np["rewards"][rows, t] = rewards
+        self._np["dones"][rows, t] = done
+        self._np["time_outs"][rows, t] = truncated
+        self._np["valids"][rows, t] = vec.valids
+        if done.any():
+            # A new episode starts at t + 1: its recurrent state starts from zero.
+            self._np["rnn_states"][rows.start + np.flatnonzero(done), t + 1] = 0.0
+        for episode in episode_stats:
+            self.episodes.append((int(split.policy_of_row[int(episode["policy_agent"])]), episode))
+        self.frames += self.layout.rows_per_split * self.ctx.frameskip
+        split.t = t + 1
+        self._request(s)
+
+    def _hand_over(self, s: int) -> None:
+        split = self.splits[s]
+        msg = (MSG_TRAJECTORY, self.w, s, split.k)
+        for p in split.policies:
+            self.ctx.learner_queues[p].put(msg)
+        split.holders[split.k] = len(split.policies)
+        split.prev_k = split.k
+
+    def _continue_in_free_slot(self, s: int) -> None:
+        split = self.splits[s]
+        if not split.free:
+            split.awaiting_slot = True
+            return
+        split.awaiting_slot = False
+        new_k = split.free.pop(0)
+        old, new = self._rows(s, split.prev_k), self._rows(s, new_k)
+        t_len = self.layout.rollout
+        np_ = self._np
+        for arr in self._obs_np.values():
+            arr[new, 0] = arr[old, t_len]
+        np_["rnn_states"][new, 0] = np_["rnn_states"][old, t_len]
+        split.k, split.t = new_k, 0
+        if self.async_rl:
+            np_["rnn_states"][new, 1] = np_["rnn_states"][old, t_len + 1]
+            for key in ("actions", "log_prob_actions", "action_logits", "values", "policy_version"):
+                np_[key][new, 0] = np_[key][old, t_len]
+            self._step(s)
+        else:
+            self._request(s)
+
+    def _on_actions(self, s: int) -> None:
+        split = self.splits[s]
+        split.awaiting_actions -= 1
+        if split.awaiting_actions > 0:
+            return
+        if split.t == self.layout.rollout:
+            self._hand_over(s)
+            self._continue_in_free_slot(s)
+        else:
+            self._step(s)
+
+    def _on_free(self, s: int, k: int) -> None:
+        split = self.splits[s]
+        split.holders[k] -= 1
+        if split.holders[k] == 0:
+            split.free.append(k)
+            if split.awaiting_slot:
+                self._continue_in_free_slot(s)
+
+    # ---- loop ----------------------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Sample until the main process raises STOP_SAMPLING."""
+        cfg = self.cfg
+        rng = random.Random(int(cfg.seed or 0) * 1000 + self.w if cfg.seed is not None else None)
+        now = time.monotonic()
+        not_started = []
+        for s, split in enumerate(self.splits):
+            self._reset(s)
+            split.start_at = now + rng.uniform(0.0, float(cfg.decorrelate_experience_max_seconds or 0.0))
+            not_started.append(s)
+        last_stats = now
+        while not self.state.is_set(STOP_SAMPLING):
+            now = time.monotonic()
+            if not_started:
+                for s in [s for s in not_started if self.splits[s].start_at <= now]:
+                    not_started.remove(s)
+                    self._request(s)
+            timeout = _POLL_SEC
+            if not_started:
+                timeout = max(0.0, min(timeout, min(self.splits[s].start_at for s in not_started) - now))
+            try:
+                messages = self.inbox.get_many(block=True, timeout=timeout)
+            except queue.Empty:
+                messages = ()
+            for msg in messages:
+                if msg[0] == MSG_ACTIONS:
+                    for s in msg[2]:
+                        self._on_actions(s)
+                elif msg[0] == MSG_FREE:
+                    self._on_free(msg[1], msg[2])
+            self.state.beat(self.beat_index)
+            if now - last_stats >= _STATS_INTERVAL_SEC:
+                self._send_stats()
+                last_stats = now
+        self._send_stats()
+
+    def _send_stats(self) -> None:
+        if self.frames or self.episodes:
+            self.ctx.stats_queue.put(("episodes", self.w, self.frames, self.episodes))
+            self.frames, self.episodes = 0, []
+
+    def close(self) -> None:
+        """Close the envs."""
+        for split in self.splits:
+            try:
+                split.env_vector.close()
+            except Exception:
+                log.debug("closing an env vector failed", exc_info=True)
+
+
+def rollout_worker_main(ctx: RunContext, worker_index: int) -> None:
+    """Entry point of a rollout worker process."""
+    cfg = ctx.cfg
+    setup_child_process(
+        niceness=int(cfg.default_niceness or 0),
+        cpu=worker_index if cfg.set_workers_cpu_affinity else None,
+        single_thread=bool(cfg.force_envs_single_thread),
+        env_registry=ctx.env_registry,
+        log_level=ctx.log_level,
+    )
+    worker = None
+    try:
+        worker = RolloutWorker(ctx, worker_index)
+        worker.run()
+    except BaseException:
+        ctx.stats_queue.put(("error", f"rollout_worker {worker_index}", traceback.format_exc()))
+        raise SystemExit(1) from None
+    finally:
+        if worker is not None:
+            worker.close()
