@@ -82,6 +82,10 @@ def make_shaped_env(full_env_name, cfg=None, env_config=None, render_mode=None):
 
 def make_nothing(full_env_name, cfg=None, env_config=None, render_mode=None):
     return None
+
+
+def make_and_crash(full_env_name, cfg=None, env_config=None, render_mode=None):
+    os._exit(3)  # like a simulator that takes its process down
 """
 
 
@@ -134,4 +138,13 @@ def test_a_factory_that_cannot_be_sent_to_the_probe_is_a_clear_error(tmp_path):
     register_env("sf_probe_local_factory", local_factory)
     cfg = make_cfg(env="sf_probe_local_factory", experiment="probe", train_dir=str(tmp_path))
     with pytest.raises(EnvProbeError, match="module-level function"):
+        probe_env_info(cfg)
+
+
+def test_a_probe_process_that_dies_is_a_clear_error(tmp_path, custom_env_module):
+    from sf_registry import register_env
+
+    register_env("sf_probe_crashes", custom_env_module.make_and_crash)
+    cfg = make_cfg(env="sf_probe_crashes", experiment="probe", train_dir=str(tmp_path))
+    with pytest.raises(EnvProbeError, match=r"sf_probe_crashes.*died without an answer \(exit code 3\)"):
         probe_env_info(cfg)

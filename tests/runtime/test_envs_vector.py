@@ -11,6 +11,7 @@ from sf_runtime.envs import (
     EnvError,
     LoopEnvVector,
     NativeEnvVector,
+    RewardShapingInterface,
     TrainingInfoInterface,
     make_env_vector,
 )
@@ -46,6 +47,24 @@ class CurriculumEnv(gymnasium.Env, TrainingInfoInterface):
         return obs, float(action[0]), self.t >= 2, False, {}
 
 
+class ShapedEnv(CurriculumEnv, RewardShapingInterface):
+    """Reward = coefficient "scale" (default 1) times the action."""
+
+    def __init__(self, render_mode=None):
+        super().__init__(render_mode)
+        self.shaping = self.get_default_reward_shaping()
+
+    def get_default_reward_shaping(self):
+        return {"scale": 1.0}
+
+    def set_reward_shaping(self, reward_shaping, agent_idx):
+        self.shaping = dict(reward_shaping)
+
+    def step(self, action):
+        obs, reward, terminated, truncated, info = super().step(action)
+        return obs, reward * self.shaping["scale"], terminated, truncated, info
+
+
 class TwoAgentVecEnv(gymnasium.Env):
     """Native multi-agent env (2 agents), both done after 3 steps; reward = agent index + action."""
 
@@ -78,6 +97,7 @@ for _name, _cls in {
     "SfVecCurriculum-v0": CurriculumEnv,
     "SfVecTwoAgents-v0": TwoAgentVecEnv,
     "SfVecNan-v0": NanAtStep3Env,
+    "SfVecShaped-v0": ShapedEnv,
 }.items():
     if _name not in gymnasium.registry:
         gymnasium.register(_name, entry_point=_cls, disable_env_checker=True, order_enforce=False)
@@ -234,3 +254,13 @@ def test_a_native_vector_env_with_other_spaces_than_the_single_env_is_not_used()
     with make_env_vector(cfg_for("ALE/Pong-v5", seed=0), 0, 0, 1, batched=True) as vec:
         assert isinstance(vec, LoopEnvVector)
         assert vec.observation_space["obs"].shape == (210, 160, 3)  # the single env's RGB screen
+
+
+def test_reward_shaping_reaches_one_agent_or_all():
+    with make_env_vector(cfg_for("SfVecShaped-v0"), 0, 0, 3, batched=False) as vec:
+        vec.reset()
+        actions = np.ones((3, 1), np.float32)
+        vec.set_reward_shaping({"scale": 5.0}, agent=1)
+        np.testing.assert_array_equal(vec.step(actions)[1], [1.0, 5.0, 1.0])
+        vec.set_reward_shaping({"scale": -2.0})
+        np.testing.assert_array_equal(vec.step(actions)[1], [-2.0, -2.0, -2.0])
