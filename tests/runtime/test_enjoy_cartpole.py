@@ -144,6 +144,29 @@ def test_enjoy_stops_at_max_num_frames(trained):
     assert result.avg_reward == 50.0  # no episode ends in 50 frames: the unfinished one is reported
 
 
+def test_video_of_the_first_episode_only(trained):
+    imageio = pytest.importorskip("imageio.v2")
+    _, _, train_dir = trained
+    cfg = _eval_cfg(train_dir, max_num_episodes=2, save_video=True, video_frames=-1, eval_deterministic=True, fps=25)
+    status, avg_reward = enjoy(cfg)
+    assert status == 0 and avg_reward >= THRESHOLD
+    reader = imageio.get_reader(str(train_dir / "cartpole" / "replay.mp4"))
+    try:
+        num_frames = sum(1 for _ in reader)
+        fps = reader.get_meta_data()["fps"]
+    finally:
+        reader.close()
+    assert fps == 25
+    assert num_frames == 501  # the frame after reset, then one per step of a 500-step episode
+
+
+def test_eval_env_frameskip_must_divide_env_frameskip(trained, caplog):
+    _, _, train_dir = trained
+    result = enjoy(_eval_cfg(train_dir, eval_env_frameskip=3, no_render=True, max_num_episodes=1))
+    assert result == 1
+    assert "eval_env_frameskip=3 must divide env_frameskip=1" in caplog.text
+
+
 def test_enjoy_without_checkpoint_fails_cleanly(tmp_path):
     result = enjoy(_eval_cfg(tmp_path, no_render=True))
     assert result == 1

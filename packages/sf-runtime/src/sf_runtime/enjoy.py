@@ -133,6 +133,74 @@ def enjoy(cfg: Any) -> EnjoyResult:
         detach_console_log(console)
 
 
+class _FrameSink:
+    """Where the frames of an evaluation go: the screen (``render_mode="human"``), an mp4 file, or nowhere.
+
+    Also paces on-screen rendering to ``fps`` (0: as fast as possible).
+    """
+
+    def __init__(self, cfg: Any, env: Any) -> None:
+        self.cfg = cfg
+        self.env = env
+        self.writer = None
+        self.recorded = 0
+        self.limit = math.inf if cfg.video_frames == -1 else cfg.video_frames  # -1: until the first episode ends
+        fps = float(cfg.fps or 0)
+        on_screen = not cfg.no_render and not cfg.save_video
+        self.frame_period = 1.0 / fps if fps > 0 and on_screen else 0.0
+        self._last_frame = time.monotonic()
+        if cfg.save_video:
+            self.path = storage.experiment_dir(cfg) / (cfg.video_name or DEFAULT_VIDEO_NAME)
+            render_fps = getattr(env.unwrapped, "metadata", {}).get("render_fps")
+            self.writer = _open_video_writer(self.path, fps or float(render_fps or _DEFAULT_VIDEO_FPS))
+            log.info("Recording up to %s frames to %s", cfg.video_frames, self.path)
+
+    def frame(self) -> None:
+        """Show or record the env's current frame."""
+        if self.writer is None:
+            if not self.cfg.no_render:
+                self.env.render()
+                if self.frame_period:
+                    time.sleep(max(0.0, self.frame_period - (time.monotonic() - self._last_frame)))
+                    self._last_frame = time.monotonic()
+            return
+        if self.recorded >= self.limit:
+            return
+        image = self.env.render()
+        if image is not None:
+            self.writer.append_data(np.asarray(image, dtype=np.uint8))
+            self.recorded += 1
+
+    def episode_ended(self) -> None:
+        """With ``video_frames=-1`` the video stops at the end of the first episode."""
+        if self.cfg.video_frames == -1:
+            self.limit = self.recorded
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            log.info("Saved %d frames to %s", self.recorded, self.path)
+
+
+def _eval_env_cfg(cfg: Any) -> tuple[Any, int]:
+    """The cfg to create the evaluation env with, and how many times to repeat each action on top of it.
+
+    With ``eval_env_frameskip`` the env skips fewer frames than in training (e.g. 1, to watch every frame); the
+    difference is made up by repeating the policy's action ``env_frameskip // eval_env_frameskip`` times.
+    """
+    skip = cfg.eval_env_frameskip
+    if skip is None or skip == cfg.env_frameskip:
+        return cfg, 1
+    if cfg.env_frameskip % skip:
+        raise ValueError(
+            f"eval_env_frameskip={skip} must divide env_frameskip={cfg.env_frameskip} so that the policy still acts "
+            "every env_frameskip frames"
+        )
+    env_cfg = cfg.copy()
+    env_cfg.env_frameskip = skip
+    return env_cfg, cfg.env_frameskip // skip
+
+
 def _enjoy(cfg: Any) -> EnjoyResult:
     device = resolve_device(cfg)
     policy_id = cfg.policy_index
@@ -146,10 +214,10 @@ def _enjoy(cfg: Any) -> EnjoyResult:
         )
         return EnjoyResult(STATUS_FAILURE, math.nan)
 
-    env = create_env(
-        cfg.env, cfg, env_config=EnvConfig(worker_index=0, vector_index=0, env_id=0), render_mode=_render_mode(cfg)
-    )
-    writer = None
+    env_cfg, action_repeat = _eval_env_cfg(cfg)
+    env_config = EnvConfig(worker_index=0, vector_index=0, env_id=0)
+    env = create_env(cfg.env, env_cfg, env_config=env_config, render_mode=_render_mode(cfg))
+    sink = None
     try:
         learner = Learner(cfg, env.observation_space, env.action_space, policy_id=policy_id, device=device)
         learner.load_checkpoint_state(state["learner"])
@@ -161,69 +229,42 @@ def _enjoy(cfg: Any) -> EnjoyResult:
             policy_id,
             int(state.get("env_steps", 0)),
         )
-
-        fps = float(cfg.fps or 0)
-        if cfg.save_video:
-            video_path = storage.experiment_dir(cfg) / (cfg.video_name or DEFAULT_VIDEO_NAME)
-            video_fps = fps or float(getattr(env.unwrapped, "metadata", {}).get("render_fps") or _DEFAULT_VIDEO_FPS)
-            writer = _open_video_writer(video_path, video_fps)
-            log.info("Recording up to %d frames to %s", cfg.video_frames, video_path)
-        num_video_frames = 0
-        max_video_frames = math.inf if cfg.video_frames == -1 else cfg.video_frames  # -1: until an episode ends
+        sink = _FrameSink(cfg, env)
 
         num_agents = env.num_agents
         rnn_states = torch.zeros((num_agents, actor_critic.rnn_state_size), device=device)
         episode_rewards: list[float] = []
         current_rewards = np.zeros(num_agents, dtype=np.float64)
         num_frames = 0
-        throttle = fps > 0 and not cfg.no_render and not cfg.save_video
-        frame_period = 1.0 / fps if throttle else 0.0
-
-        def show_frame(recorded: int, limit: float) -> int:
-            """Render the current frame to the screen or the video; returns the number of video frames so far."""
-            if writer is None:
-                if not cfg.no_render:
-                    env.render()
-                return recorded
-            if recorded >= limit:
-                return recorded
-            frame = env.render()
-            if frame is None:
-                return recorded
-            writer.append_data(np.asarray(frame, dtype=np.uint8))
-            return recorded + 1
-
         obs_list, _ = env.reset(seed=cfg.seed)
-        num_video_frames = show_frame(num_video_frames, max_video_frames)
+        sink.frame()
 
         while num_frames < cfg.max_num_frames and len(episode_rewards) < cfg.max_num_episodes:
-            frame_start = time.monotonic()
             with torch.no_grad():
                 obs = actor_critic.normalize_obs(_stack_obs(obs_list, device))
                 out = actor_critic(obs, rnn_states, deterministic=cfg.eval_deterministic)
             rnn_states = out["new_rnn_states"]
-            obs_list, rewards, terminated, truncated, infos = env.step(_per_agent(out["actions"], env.action_space))
-            num_frames += 1
-            current_rewards += np.asarray(rewards, dtype=np.float64)
+            actions = _per_agent(out["actions"], env.action_space)
+            for _ in range(action_repeat):
+                obs_list, rewards, terminated, truncated, infos = env.step(actions)
+                num_frames += 1
+                current_rewards += np.asarray(rewards, dtype=np.float64)
+                sink.frame()
+                done = [t or u for t, u in zip(terminated, truncated, strict=True)]
+                if any(done):
+                    break
 
-            num_video_frames = show_frame(num_video_frames, max_video_frames)
-
-            for agent in range(num_agents):
-                if terminated[agent] or truncated[agent]:
-                    episode = infos[agent].get("episode") if infos[agent] else None
-                    reward = float(episode["reward"]) if episode else float(current_rewards[agent])
-                    episode_rewards.append(reward)
-                    current_rewards[agent] = 0.0
-                    rnn_states[agent] = 0.0
-                    if cfg.video_frames == -1:
-                        max_video_frames = num_video_frames
-                    log.info("Episode %d finished (agent %d): reward %.3f", len(episode_rewards), agent, reward)
-
-            if frame_period:
-                time.sleep(max(0.0, frame_period - (time.monotonic() - frame_start)))
+            for agent in np.flatnonzero(done):
+                episode = infos[agent].get("episode") if infos[agent] else None
+                reward = float(episode["reward"]) if episode else float(current_rewards[agent])
+                episode_rewards.append(reward)
+                current_rewards[agent] = 0.0
+                rnn_states[agent] = 0.0
+                sink.episode_ended()
+                log.info("Episode %d finished (agent %d): reward %.3f", len(episode_rewards), agent, reward)
     finally:
-        if writer is not None:
-            writer.close()
+        if sink is not None:
+            sink.close()
         env.close()
 
     if episode_rewards:
