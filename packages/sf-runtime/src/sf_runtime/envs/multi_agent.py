@@ -26,6 +26,9 @@ from sf_runtime.envs.dict_obs import OBS_KEY, to_dict_obs, to_dict_space
 from sf_runtime.envs.episode_stats import episode_record
 from sf_runtime.envs.validation import EnvError, check_finite_batch, check_observation, check_reward
 
+_INF = float("inf")
+_NEG_INF = -_INF
+
 
 def is_native_multi_agent(env: Any) -> bool:
     """True when env is a multi-agent env in Sample Factory's sense (per-agent lists in and out).
@@ -143,9 +146,13 @@ class MultiAgentEnv:
         else:
             action = actions[row]
         obs, reward, term, trunc, info = self.env.step(action)
-        if self._check_obs:
+        try:
+            reward = float(reward)
+        except (TypeError, ValueError):
+            check_reward(reward, self.full_env_name)  # raises the error that names the problem
+        if not _NEG_INF < reward < _INF:  # also False for NaN
             check_reward(reward, self.full_env_name)
-        self._ep_reward[0] += float(reward)  # a Python float sum: float32 rewards would lose precision over long runs
+        self._ep_reward[0] += reward  # summed as Python floats: float32 sums would lose precision over long runs
         self._ep_len[0] += 1
         rewards[row] = reward
         terminated[row] = term
@@ -182,12 +189,10 @@ class MultiAgentEnv:
         obs_list, reward_list, term_list, trunc_list, info_list = self.env.step(agent_actions)
         if self._check_obs:
             self._check_lengths(obs_list, reward_list, term_list, trunc_list)
-            for reward in reward_list:
-                check_reward(reward, self.full_env_name)
         all_done = True
         for i in range(n):
-            reward = reward_list[i]
-            self._ep_reward[i] += float(reward)
+            reward = check_reward(reward_list[i], self.full_env_name)
+            self._ep_reward[i] += reward
             self._ep_len[i] += 1
             done = bool(term_list[i]) or bool(trunc_list[i])
             rewards[row + i] = reward
@@ -294,7 +299,7 @@ class MultiAgentEnv:
         self.step_into(
             batch, 0, obs_buffers, self._own_rewards, self._own_terminated, self._own_truncated, episodes, infos
         )
-        check_finite_batch(obs_buffers, self._float_keys, self._own_rewards, self.full_env_name)
+        check_finite_batch(obs_buffers, self._float_keys, None, self.full_env_name)  # rewards: checked per step
         return (
             self._obs_list(),
             self._own_rewards.tolist(),

@@ -6,6 +6,7 @@ and the first step (shape and dtype), and for NaN / inf on every step by the env
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -108,24 +109,30 @@ def check_observation(obs: dict[str, Any], obs_space: spaces.Dict, full_env_name
             raise EnvError(f"Env {full_env_name!r} returned an {name} containing NaN or inf from {where}: {value!r}.")
 
 
+def _all_finite(array: np.ndarray) -> bool:
+    # One reduction in the common case: a finite sum means every entry is finite; a non-finite sum may also be an
+    # overflow of finite values, so only then is every entry checked.
+    return math.isfinite(array.sum()) or bool(np.isfinite(array).all())
+
+
 def check_finite_batch(
-    obs: dict[str, np.ndarray], float_keys: tuple[str, ...], rewards: np.ndarray, full_env_name: str
+    obs: dict[str, np.ndarray], float_keys: tuple[str, ...], rewards: np.ndarray | None, full_env_name: str
 ) -> None:
-    """Raises EnvError when a batch of observations (float entries only) or rewards holds NaN or inf."""
+    """Raises EnvError when a batch of observations (float entries only) or rewards (if given) holds NaN or inf."""
     for key in float_keys:
-        if not np.isfinite(obs[key]).all():
+        if not _all_finite(obs[key]):
             bad_rows = np.flatnonzero(~np.isfinite(obs[key]).reshape(len(obs[key]), -1).all(axis=1)).tolist()
             name = "observation" if key == "obs" else f"observation[{key!r}]"
             raise EnvError(f"Env {full_env_name!r} returned an {name} containing NaN or inf (agents {bad_rows}).")
-    if not np.isfinite(rewards).all():
+    if rewards is not None and not _all_finite(rewards):
         bad_rows = np.flatnonzero(~np.isfinite(rewards)).tolist()
         raise EnvError(
             f"Env {full_env_name!r} returned a NaN or inf reward (agents {bad_rows}: {rewards[bad_rows].tolist()})."
         )
 
 
-def check_reward(reward: Any, full_env_name: str) -> None:
-    """Raises EnvError unless reward is a finite real number."""
+def check_reward(reward: Any, full_env_name: str) -> float:
+    """Returns reward as a float; raises EnvError unless it is a finite real number."""
     try:
         value = float(reward)
     except (TypeError, ValueError):
@@ -133,5 +140,6 @@ def check_reward(reward: Any, full_env_name: str) -> None:
             f"Env {full_env_name!r} returned reward {reward!r} of type {type(reward).__name__}; a reward must be a "
             "real number (one per agent)."
         ) from None
-    if not np.isfinite(value):
+    if not -math.inf < value < math.inf:  # False for NaN too
         raise EnvError(f"Env {full_env_name!r} returned a NaN or inf reward ({reward!r}).")
+    return value
