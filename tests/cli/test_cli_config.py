@@ -66,7 +66,7 @@ def test_command_line_beats_file_and_env(runner, env_module, tmp_path):
 
 
 def test_changed_lists_only_what_differs_from_defaults(runner):
-    result = runner.invoke(cli, ["config", "--env", "CartPole-v1", "--changed", "--learning_rate", "3e-4"])
+    result = runner.invoke(cli, ["config", "--env", "Acrobot-v1", "--changed", "--learning_rate", "3e-4"])
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if "=" in line]
     names = {line.split("=")[0].strip() for line in lines}
@@ -88,7 +88,16 @@ def test_default_env_and_experiment(runner):
     data = _config_json(runner, [])
     assert data["env"]["value"] == "CartPole-v1"
     assert data["experiment"]["value"] == "CartPole-v1"
-    assert data["train_for_env_steps"]["source"] == "env"  # sf-cli's budget for its default env
+    # sf-cli's defaults for its default env: a finite budget and settings sized for CartPole
+    assert (data["train_for_env_steps"]["value"], data["train_for_env_steps"]["source"]) == (300_000, "env")
+    assert (data["use_rnn"]["value"], data["use_rnn"]["source"]) == (False, "env")
+
+
+def test_default_env_defaults_yield_to_the_command_line(runner):
+    data = _config_json(runner, ["--env", "CartPole-v1", "--train_for_env_steps", "1000", "--use_rnn", "True"])
+    assert (data["train_for_env_steps"]["value"], data["train_for_env_steps"]["source"]) == (1000, "cli")
+    assert (data["use_rnn"]["value"], data["use_rnn"]["source"]) == (True, "cli")
+    assert data["recurrence"]["value"] == data["rollout"]["value"]  # automatic recurrence follows the RNN
 
 
 def test_experiment_name_from_env_is_a_folder_name(runner):

@@ -108,9 +108,6 @@ def bench_command(
       sf-cli bench --env CartPole-v1
       sf-cli bench --env CartPole-v1 --num_workers 8 --num_envs_per_worker 16 --seconds 60
     """
-    from sf_cli._observers import RateMeter
-    from sf_runtime import run_rl
-
     import_env_modules(env_modules)
     handler = setup_console_logging(logging.INFO if verbose else logging.WARNING)
     try:
@@ -123,6 +120,9 @@ def bench_command(
             )
             if skip_training:
                 return
+            from sf_cli._observers import RateMeter  # torch is imported only here
+            from sf_runtime import run_rl
+
             rate = RateMeter()
             click.echo(f"training for {cfg.train_for_seconds} s ...", err=True)
             status = int(run_rl(cfg, observers=[rate]))

@@ -107,9 +107,9 @@ class ProgressObserver(RunObserver):
         parts.append(f"{fps:,.0f} FPS")
         reward = run.mean_reward(run.policy_ids[0]) if getattr(run, "policy_ids", None) else None
         parts.append("reward " + (f"{reward:.2f}" if reward is not None else "-"))
-        parts.append(f"elapsed {_format_duration(run.session_seconds)}")
-        if etas:
+        if etas:  # before the elapsed time: a narrow terminal cuts the end of the line
             parts.append(f"ETA {_format_duration(max(0.0, min(etas)))}")
+        parts.append(f"elapsed {_format_duration(run.session_seconds)}")
         return fraction, " | ".join(parts)
 
     def _show(self, run: Any, force: bool = False) -> None:
@@ -123,7 +123,7 @@ class ProgressObserver(RunObserver):
             return
         if self.bar and self.status is not None:
             if fraction is not None:
-                width = 24
+                width = 20
                 filled = round(fraction * width)
                 text = f"[{'#' * filled}{'.' * (width - filled)}] {fraction * 100:5.1f}% | " + text
             self.status.draw(text)

@@ -19,9 +19,21 @@ from sf_registry import EnvSpec, env_spec, import_env_module
 DEFAULT_ENV = "CartPole-v1"
 """The env ``sf-cli train`` trains when no ``--env`` is given (a gymnasium classic-control env, no extra installs)."""
 
-DEFAULT_ENV_DEFAULTS: dict[str, Any] = {"train_for_env_steps": 200_000}
-"""sf-cli's defaults for :data:`DEFAULT_ENV` (the ``"env"`` layer): a budget that solves CartPole in minutes,
-instead of the schema's unbounded one. Used only while the registry has no default-override hook of its own for it."""
+DEFAULT_ENV_DEFAULTS: dict[str, Any] = {
+    "train_for_env_steps": 300_000,
+    "use_rnn": False,
+    "encoder_mlp_layers": [64, 64],
+    "learning_rate": 1e-3,
+    "reward_scale": 0.1,
+    "num_envs_per_worker": 8,
+    "batch_size": 256,
+    "num_batches_per_epoch": 2,
+    "num_epochs": 4,
+}
+"""sf-cli's defaults for :data:`DEFAULT_ENV` (its ``"env"`` layer), used only while the registry gives that env no
+default-override hook of its own: a feed-forward policy, updates sized for a small problem and a finite budget,
+so that ``sf-cli train`` balances the pole (average reward above 400 of 500) in about a minute on a laptop,
+instead of running the schema's unbounded budget with defaults made for large problems."""
 
 TRAIN_HELP_DEFAULTS = {
     "env": f"{DEFAULT_ENV} (sf-cli's default env)",

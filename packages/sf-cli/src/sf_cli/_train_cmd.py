@@ -81,11 +81,12 @@ def train_command(
 
     Exit status: 0 success, 1 failure, 2 bad input or interrupted (a checkpoint is saved first).
     """
+    import_env_modules(env_modules)
+    cfg = resolve_cfg(command_args(ctx.args, default_env=DEFAULT_ENV, default_experiment=True))
+    # torch is imported only now, so that bad input is reported at once
     from sf_cli._observers import EnvModulesRecorder, ProgressObserver
     from sf_runtime import run_rl
 
-    import_env_modules(env_modules)
-    cfg = resolve_cfg(command_args(ctx.args, default_env=DEFAULT_ENV, default_experiment=True))
     mode = progress_mode(progress)
     status_line = StatusLine(sys.stderr) if mode == "bar" else None
     handler = setup_console_logging(logging.INFO if verbose else logging.WARNING, status_line)
