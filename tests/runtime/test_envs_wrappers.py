@@ -277,3 +277,24 @@ def test_wrong_number_of_actions_is_an_error():
     env.reset()
     with pytest.raises(EnvError, match="1 agent"):
         env.step([0, 1])
+
+
+def test_interfaces_training_info_default_and_reward_shaping_is_abstract():
+    from sf_runtime.envs import RewardShapingInterface, TrainingInfoInterface, find_training_info_interface
+
+    class Curriculum(gymnasium.Wrapper, TrainingInfoInterface):
+        def __init__(self, env):
+            gymnasium.Wrapper.__init__(self, env)
+            TrainingInfoInterface.__init__(self)
+
+    wrapped = gymnasium.wrappers.RecordEpisodeStatistics(Curriculum(gymnasium.make("CartPole-v1")))
+    found = find_training_info_interface(wrapped)  # found below an outer wrapper
+    assert isinstance(found, Curriculum) and found.training_info == {}
+    found.set_training_info({"approx_total_training_steps": 10})
+    assert found.training_info == {"approx_total_training_steps": 10}
+
+    class NoShaping(RewardShapingInterface):
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        NoShaping()

@@ -14,24 +14,27 @@ from typing import Any
 APPROX_TOTAL_TRAINING_STEPS = "approx_total_training_steps"
 
 
-class TrainingInfoInterface(ABC):
+class TrainingInfoInterface:
     """An environment that wants to know how far training has progressed (e.g. for a curriculum).
 
     The samplers call :meth:`set_training_info` from time to time with a dict holding at least
     ``"approx_total_training_steps"``: the approximate number of environment steps collected so far by the whole
-    experiment.
+    experiment. The default implementation stores it in ``self.training_info`` (call ``__init__`` to start from
+    ``{}``), so an env only needs to inherit the interface and read that attribute.
     """
 
     def __init__(self) -> None:
         self.training_info: dict[str, Any] = {}
 
-    @abstractmethod
     def set_training_info(self, training_info: dict[str, Any]) -> None:
-        """Receives the latest training information.
+        """Receives the latest training information; by default it is kept in ``self.training_info``.
+
+        Override it to react at once (call the base method, or keep the dict yourself).
 
         Args:
             training_info: at least ``{"approx_total_training_steps": int}``.
         """
+        self.training_info = training_info
 
 
 class RewardShapingInterface(ABC):
