@@ -19,7 +19,7 @@ def trained(tmp_path_factory, sf_cli_process, fast_train_args):
     cwd = tmp_path_factory.mktemp("pipeline")
     train_dir = cwd / "td"
     args = ["train", "--env", "CartPole-v1", "--experiment", "pipe", f"--train_dir={train_dir}"]
-    args += ["--train_for_env_steps", "2048", "--progress", "lines", "--progress-interval", "0.5", *fast_train_args]
+    args += ["--train_for_env_steps", "2048", "--progress-interval", "0.5", *fast_train_args]  # stderr is a pipe
     proc = sf_cli_process(args, cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     return cwd, train_dir, proc

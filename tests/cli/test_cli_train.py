@@ -90,3 +90,39 @@ def test_bench_reports_env_rate_and_training_fps(tmp_path, fast_train_args, sf_c
     rate = float(lines[2].split(": ")[1].split()[0].replace(",", ""))
     assert rate > 0
     assert not (tmp_path / "train_dir").exists()  # the run went to a temporary folder
+
+
+def test_progress_bar_on_a_terminal(tmp_path, fast_train_args):
+    import pty
+    import threading
+
+    controller, terminal = pty.openpty()
+    env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_NUM_THREADS="1")
+    args = [sys.executable, "-m", "sf_cli", "train", "--experiment=tty", "--train_for_env_steps=512", *fast_train_args]
+    proc = subprocess.Popen(args, cwd=tmp_path, env=env, stderr=terminal, stdout=subprocess.PIPE)
+    os.close(terminal)
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # the terminal's buffer is small: read while the process writes
+        while True:
+            try:
+                data = os.read(controller, 4096)
+            except OSError:
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    try:
+        proc.wait(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    reader.join(timeout=10)
+    os.close(controller)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, shown
+    assert "\r\x1b[K[" in shown and "100.0%" in shown  # redrawn in place, up to the end of the budget
+    assert "progress:" not in shown
