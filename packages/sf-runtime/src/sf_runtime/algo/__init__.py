@@ -3,10 +3,11 @@
 from sf_runtime.algo.advantages import bootstrap_time_outs, gae, vtrace
 from sf_runtime.algo.appo_loss import LossCoefficients, appo_loss, clipped_ratio, policy_loss, value_loss
 from sf_runtime.algo.lr_schedules import LR_SCHEDULES, LearningRateSchedule, kl_adaptive_lr
-from sf_runtime.algo.optimizers import Lamb, make_optimizer
+from sf_runtime.algo.optimizers import Adam, Lamb, make_optimizer
 
 __all__ = [
     "LR_SCHEDULES",
+    "Adam",
     "Lamb",
     "LearningRateSchedule",
     "LossCoefficients",
