@@ -95,7 +95,7 @@ class EnvVector:
             return self.obs
         for key, array in self.obs.items():
             dest = obs_out.get(key)
-            if dest is None or dest.shape != array.shape:
+            if dest is None or dest.shape != array.shape or dest.dtype != array.dtype:
                 raise ValueError(
                     f"obs_out[{key!r}] must be an array of shape {array.shape} and dtype {array.dtype}, got "
                     f"{None if dest is None else (dest.shape, dest.dtype)}"
