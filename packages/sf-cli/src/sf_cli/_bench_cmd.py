@@ -51,18 +51,24 @@ def env_step_rate(cfg: Any, seconds: float, max_steps: int | None = None) -> tup
         env.close()
 
 
-def _bench_args(args: Sequence[str], seconds: float, train_dir: str) -> list[str]:
+def _bench_args(args: Sequence[str], seconds: float, temp_dir: str) -> list[str]:
+    """The user's arguments plus the bench run's own: its length, and a temporary experiment folder.
+
+    In a ``--train_dir`` the user gave, an existing ``bench`` experiment is kept under a new name
+    (``restart_behavior=restart``) rather than resumed; in the temporary folder there is nothing to keep.
+    """
     args = command_args(args, default_env=DEFAULT_ENV)
     partial = partial_cfg(args)
     extra: list[str] = []
     if partial.source_of("train_for_seconds") == "default":
         extra += ["--train_for_seconds", str(int(max(1, round(seconds))))]
-    if partial.source_of("train_dir") == "default":
-        extra += ["--train_dir", train_dir]
+    temporary = partial.source_of("train_dir") == "default"
+    if temporary:
+        extra += ["--train_dir", temp_dir]
     if partial.source_of("experiment") == "default":
         extra += ["--experiment", "bench"]
     if partial.source_of("restart_behavior") == "default":
-        extra += ["--restart_behavior", "overwrite"]
+        extra += ["--restart_behavior", "overwrite" if temporary else "restart"]
     return args + extra
 
 

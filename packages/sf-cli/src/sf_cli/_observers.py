@@ -120,7 +120,8 @@ class ProgressObserver(RunObserver):
         self._last_output = now
         fraction, text = self.line(run, fps)
         if force and text == self.last_line:
-            return
+            return  # e.g. on_finish right after the last iteration's line
+        self.last_line = text
         if self.bar and self.status is not None:
             if fraction is not None:
                 width = 20
@@ -131,7 +132,6 @@ class ProgressObserver(RunObserver):
             prefix = f"{fraction * 100:5.1f}% | " if fraction is not None else ""
             self.stream.write("progress: " + prefix + text + "\n")
             self.stream.flush()
-        self.last_line = text
 
 
 CLI_STATE_FILE = ".sf_cli.json"
