@@ -297,3 +297,20 @@ def test_return_normalizer_tracks_the_gae_returns_of_the_batch():
     assert stats["returns_norm/count"] == 256
     assert math.isclose(stats["returns_norm/mean"], float(expected.mean()), rel_tol=1e-4)
     assert math.isclose(stats["returns_norm/std"], float(expected.std(unbiased=False)), rel_tol=1e-3)
+
+
+@pytest.mark.parametrize("max_norm", [0.5, 1e6, math.inf])
+def test_gradient_clipping_matches_torch(max_norm):
+    from sf_runtime.learning.learner import _clip_grad_norm
+
+    torch.manual_seed(0)
+    a = [torch.nn.Parameter(torch.randn(3, 4)), torch.nn.Parameter(torch.randn(5))]
+    b = [torch.nn.Parameter(p.detach().clone()) for p in a]
+    for p, q in zip(a, b, strict=True):
+        p.grad = torch.randn_like(p) * 3
+        q.grad = p.grad.clone()
+    ours = _clip_grad_norm(a, max_norm)
+    ref = torch.nn.utils.clip_grad_norm_(b, max_norm)
+    torch.testing.assert_close(ours, ref)
+    for p, q in zip(a, b, strict=True):
+        torch.testing.assert_close(p.grad, q.grad)

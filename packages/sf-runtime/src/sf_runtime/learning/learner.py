@@ -316,7 +316,7 @@ class Learner:
 
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                grad_norm = torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+                grad_norm = _clip_grad_norm(params, max_grad_norm)
                 for group in self.optimizer.param_groups:
                     group["lr"] = self.lr_schedule.lr
                 self.optimizer.step()
@@ -365,6 +365,20 @@ class Learner:
                 vs = returns_normalizer.normalize(vs)
             mean, std = _masked_mean_std(pg_adv, mask)
             return (pg_adv - mean) / torch.clamp(std, min=_ADV_STD_EPS), vs, (mean, std)
+
+
+def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> torch.Tensor:
+    """Scales the gradients so that their global L2 norm is at most ``max_norm``; returns the norm before.
+
+    The same rule as ``torch.nn.utils.clip_grad_norm_`` with multi-tensor ops and without its per-call device checks.
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return torch.zeros(())
+    total_norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    if math.isfinite(max_norm):
+        torch._foreach_mul_(grads, torch.clamp(max_norm / (total_norm + 1e-6), max=1.0))
+    return total_norm
 
 
 def _masked_mean_std(x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
