@@ -23,8 +23,8 @@ Example:
 """
 
 from sf_runtime._script_utils import ActionSpace, ObsSpace, is_module_available, log
-from sf_runtime.enjoy import EnjoyResult, enjoy
 from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, RewardShapingInterface, TrainingInfoInterface, create_env
+from sf_runtime.evaluation import EnjoyResult, enjoy
 from sf_runtime.model import (
     ActorCritic,
     Decoder,
