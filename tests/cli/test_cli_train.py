@@ -126,3 +126,13 @@ def test_progress_bar_on_a_terminal(tmp_path, fast_train_args):
     assert proc.returncode == 0, shown
     assert "\r\x1b[K[" in shown and "100.0%" in shown  # redrawn in place, up to the end of the budget
     assert "progress:" not in shown
+
+
+def test_bench_env_rate_only_in_process(runner, env_module):
+    result = runner.invoke(
+        cli, ["bench", "--env-module", str(env_module), "--env", "cli_test_env", "--env-seconds=0.3", "--skip-training"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "env: cli_test_env"
+    rate = float(result.stdout.splitlines()[1].rsplit(": ", 1)[1].split()[0].replace(",", ""))
+    assert rate > 0
