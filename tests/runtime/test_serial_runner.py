@@ -129,6 +129,26 @@ def test_resume_continues_steps_weights_optimizer_and_normalizers(tmp_path):
     assert CheckpointManager(cfg, 0).load()["env_steps"] == 1024
 
 
+def test_resume_layers_the_saved_config_under_given_values(tmp_path):
+    assert run_rl(small_cfg(tmp_path, train_for_env_steps=256, encoder_mlp_layers=[24])) == 0
+    # Given again: only what changes. The model size must come from config.json for the checkpoint to fit.
+    given = {k: v for k, v in SMALL.items() if k != "encoder_mlp_layers"}
+    cfg = make_cfg(**given, experiment="exp", train_dir=str(tmp_path), train_for_env_steps=512)
+    assert cfg.encoder_mlp_layers != [24]
+    runner = SerialRunner(cfg)
+    try:
+        runner.init()
+        assert runner.cfg.encoder_mlp_layers == [24]
+        assert runner.cfg.source_of("encoder_mlp_layers") == "saved"
+        assert runner.cfg.train_for_env_steps == 512
+        runner.train_loop()
+        runner.lifecycle.finish(runner.learners)
+    finally:
+        runner.lifecycle.finish(None)
+        runner.close()
+    assert CheckpointManager(cfg, 0).load()["env_steps"] == 512
+
+
 def test_restart_behavior_restart_starts_from_zero(tmp_path):
     assert run_rl(small_cfg(tmp_path, train_for_env_steps=256)) == 0
     recorder = Recorder()
