@@ -97,11 +97,11 @@ def test_feed_forward_training_steps():
     assert learner.policy_version == 16 and stats2["policy_lag_min"] == 8.0
 
 
-@pytest.mark.parametrize("rnn_type", ["gru", "lstm"])
-def test_recurrent_training_with_shuffled_chunks(rnn_type):
+@pytest.mark.parametrize(("rnn_type", "share"), [("gru", True), ("lstm", True), ("gru", False)])
+def test_recurrent_training_with_shuffled_chunks(rnn_type, share):
     torch.manual_seed(1)
     cfg = _cfg(use_rnn=True, rnn_type=rnn_type, rnn_size=16, rollout=16, recurrence=8, batch_size=128,
-               num_batches_per_epoch=2, shuffle_minibatches=True)  # fmt: skip
+               num_batches_per_epoch=2, shuffle_minibatches=True, actor_critic_share_weights=share)  # fmt: skip
     learner = Learner(cfg, OBS_SPACE, ACTION_SPACE)
     batch = collect_random_batch(16, 16, rnn_state_size=learner.actor_critic.rnn_state_size)
     before = _params(learner)
