@@ -172,6 +172,15 @@ def test_async_mode_trains_one_batch_behind(tmp_path):
     assert recorder.lags == [(0.0, 0.0)] + [(1.0, 1.0)] * 3
 
 
+def test_same_seed_same_weights(tmp_path):
+    states = []
+    for experiment in ("a", "b"):
+        cfg = small_cfg(tmp_path, experiment=experiment, train_for_env_steps=512, seed=7)
+        assert run_rl(cfg) == 0
+        states.append(CheckpointManager(cfg, 0).load()["learner"]["model"])
+    torch.testing.assert_close(states[0], states[1], rtol=0, atol=0)
+
+
 def test_two_policies_share_the_agents(tmp_path):
     cfg = small_cfg(tmp_path, num_policies=2, train_for_env_steps=256)
     recorder = Recorder()

@@ -12,8 +12,10 @@ Sync and async (``async_rl``) differ in which samples a training step sees:
   trained on later with stale weights (a warning at start says how many).
 - **async**: the serial picture of the parallel runner, where the samplers keep collecting while the learner
   trains. The collector is always one training batch ahead: a batch is trained on only once the next batch's
-  samples have been collected, by the weights from before that training step. Every sample is therefore trained on
-  with a policy lag of about 1 (what ``max_policy_lag`` and V-trace exist for) and no sample is dropped.
+  samples have been collected, by the weights from before that training step. Every batch after the first is
+  therefore trained on by weights one training call newer than the ones that collected it
+  (``num_epochs * num_batches_per_epoch`` policy versions: what ``max_policy_lag`` and V-trace exist for), and no
+  sample is dropped.
 """
 
 from __future__ import annotations
@@ -88,6 +90,13 @@ class SerialRunner:
         """Prepare the experiment directory, create the envs and learners, resume from the latest checkpoints."""
         self.lifecycle.start()
         cfg = self.cfg = self.lifecycle.cfg  # with the saved config.json layered in when resuming
+        samples_per_batch = cfg.batch_size * cfg.num_batches_per_epoch
+        if samples_per_batch % cfg.rollout:
+            raise ValueError(
+                f"batch_size * num_batches_per_epoch = {samples_per_batch} is not a multiple of rollout={cfg.rollout}: "
+                "training batches are made of whole trajectories"
+            )
+        self.trajectories_per_batch = samples_per_batch // cfg.rollout
         seed_everything(cfg.seed)
         device = resolve_device(cfg)
         num_envs = cfg.num_workers * cfg.num_envs_per_worker
@@ -107,13 +116,6 @@ class SerialRunner:
             cfg.rollout,
             device,
         )
-        samples_per_batch = cfg.batch_size * cfg.num_batches_per_epoch
-        if samples_per_batch % cfg.rollout:
-            raise ValueError(
-                f"batch_size * num_batches_per_epoch = {samples_per_batch} is not a multiple of rollout={cfg.rollout}: "
-                "training batches are made of whole trajectories"
-            )
-        self.trajectories_per_batch = samples_per_batch // cfg.rollout
         for pid in self.policy_ids:
             self._queues[pid], self._queued[pid] = [], 0
             per_round = self.collector.steps_per_rollout(pid) // cfg.rollout
@@ -148,7 +150,7 @@ class SerialRunner:
     def _train_ready(self, pid: int) -> None:
         """Train a policy on its queued trajectories when a batch is due (see the module doc for sync vs async)."""
         needed = self.trajectories_per_batch
-        # Async keeps one batch collected ahead of training, so training sees samples one version old.
+        # Async keeps one batch collected ahead of training, so training sees samples one training call old.
         reserve = needed if self.cfg.async_rl else 0
         while self._queued[pid] >= needed + reserve:
             queued = concat_trajectories(self._queues[pid])
