@@ -246,7 +246,7 @@ class ParallelRunner:
             worker_queues=[new_queue() for _ in range(cfg.num_workers)],
             learner_queues=[new_queue() for _ in range(cfg.num_policies)],
             stats_queue=new_queue(),
-            env_registry=snapshot_env_registry(),
+            env_registry=snapshot_env_registry(cfg.env),
             log_level=logging.getLogger().getEffectiveLevel() or logging.INFO,
         )
 
@@ -300,7 +300,10 @@ class ParallelRunner:
         for comp, proc in zip(self.components, self.processes, strict=False):
             if proc.exitcode is not None:
                 self._drain_stats()
-                detail = self.child_errors.get(comp.label, "no error message (killed by a signal or out of memory?)")
+                detail = self.child_errors.get(
+                    comp.label,
+                    "it reported no error (killed by a signal, out of memory, or it failed while starting: see its output)",
+                )
                 raise ComponentFailure(f"{comp.label} (pid {proc.pid}) exited with code {proc.exitcode}:\n{detail}")
 
     def _check_heartbeats(self) -> None:

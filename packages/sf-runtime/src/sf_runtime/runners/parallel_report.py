@@ -154,6 +154,13 @@ class ParallelLifecycle(ExperimentLifecycle):
             self.summaries[pid].scalars(scalars, self.env_steps[pid])
             self.summaries[pid].flush()
 
+    def policy_lag_range(self, policy_id: int) -> tuple[float, float] | None:
+        """``(min, max)`` policy lag of every sample a policy trained on in this run, or None before any training."""
+        stats = self.summary_lag[policy_id]
+        if stats.run_max < 0:
+            return None
+        return stats.run_min, stats.run_max
+
     def final_lag_line(self) -> str:
         """The policy lag over the whole run, per policy, for the closing log line."""
         parts = []

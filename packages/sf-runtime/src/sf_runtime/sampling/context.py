@@ -48,7 +48,7 @@ class RunContext:
         worker_queues: per rollout worker, its inbox.
         learner_queues: per policy, the learner's inbox.
         stats_queue: to the main process.
-        env_registry: the parent's registered envs, re-registered in children.
+        env_registry: the parent's registration of ``cfg.env`` (pickled), re-registered in children.
         log_level: logging level for children.
     """
 
@@ -66,7 +66,7 @@ class RunContext:
     worker_queues: list[Any]
     learner_queues: list[Any]
     stats_queue: Any
-    env_registry: dict[str, Any] = field(default_factory=dict)
+    env_registry: dict[str, bytes] = field(default_factory=dict)
     log_level: int = 20
 
     def component_index(self, role: str, index: int) -> int:

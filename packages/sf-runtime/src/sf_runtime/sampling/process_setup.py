@@ -46,7 +46,7 @@ def setup_child_process(
         niceness: added to the process's nice value (``default_niceness``); 0 leaves it.
         cpu: pin the process to this core (``set_workers_cpu_affinity``); None leaves the affinity.
         single_thread: limit torch and numeric libraries to one thread.
-        env_registry: registry entries of the parent to re-register (a script's custom envs), name -> spec.
+        env_registry: pickled registrations of the parent to re-register (a script's custom env), by name.
         log_level: logging level of the child.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -65,39 +65,46 @@ def setup_child_process(
         restore_env_registry(env_registry)
 
 
-def snapshot_env_registry() -> dict[str, Any]:
-    """The registered envs of this process, in a form that pickles (factories by reference).
+def snapshot_env_registry(env_name: str) -> dict[str, bytes]:
+    """The registration of ``env_name`` in this process, pickled (factory by reference), if it is registered.
 
-    Envs registered by a user's script exist only in the main process; children re-register them from this.
-    Entries whose factory cannot be pickled (lambdas, local functions) are left out: a child can then only make
-    them if they are registered on import of a module.
+    Envs registered by a user's script exist only in the main process; children re-register them from this. A
+    registration that does not pickle (a lambda, a local function) is left out: children can then only make the
+    env if importing a module registers it.
     """
     import pickle
 
     import sf_registry
 
-    entries: dict[str, Any] = {}
+    entries: dict[str, bytes] = {}
     for spec in sf_registry.list_envs("registered"):
-        try:
-            pickle.dumps(spec)
-        except Exception:
-            log.debug("env %s: its registration does not pickle; children rely on their own imports", spec.name)
+        if spec.name != env_name:
             continue
-        entries[spec.name] = spec
+        try:
+            entries[spec.name] = pickle.dumps(spec)
+        except Exception:
+            log.warning("env %s: its registration does not pickle; worker processes rely on their imports", env_name)
     return entries
 
 
-def restore_env_registry(entries: Mapping[str, Any]) -> None:
+def restore_env_registry(entries: Mapping[str, bytes]) -> None:
     """Re-register envs from :func:`snapshot_env_registry` that this process does not know yet."""
+    import pickle
+
     import sf_registry
 
     known = {spec.name for spec in sf_registry.list_envs("registered")}
-    for name, spec in entries.items():
+    for name, data in entries.items():
         if name in known:
+            continue
+        try:
+            spec = pickle.loads(data)
+        except Exception as exc:
+            log.warning("env %s: could not restore its registration in this process (%s)", name, exc)
             continue
         sf_registry.register_env(
             name,
             spec.make_env_func,
-            add_extra_params_func=getattr(spec, "add_extra_params_func", None),
-            env_override_defaults_func=getattr(spec, "env_override_defaults_func", None),
+            add_extra_params_func=spec.add_extra_params_func,
+            env_override_defaults_func=spec.env_override_defaults_func,
         )

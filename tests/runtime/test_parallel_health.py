@@ -1,0 +1,107 @@
+"""The parallel runner's failure handling: a crashed or a stuck process is named in a clear error, nothing is left.
+
+The envs below are created in the rollout worker processes; they are registered from this module imported by its
+plain name (its directory is put on sys.path), so that the worker processes can import their factories.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import time
+from pathlib import Path
+
+import gymnasium as gym
+import psutil
+import pytest
+import torch
+
+from sf_config import make_cfg
+from sf_registry import register_env
+from sf_runtime import run_rl
+
+torch.set_num_threads(1)
+
+FAST = dict(
+    device="cpu",
+    num_workers=2,
+    num_envs_per_worker=2,
+    worker_num_splits=2,
+    rollout=8,
+    batch_size=32,
+    use_rnn=False,
+    encoder_mlp_layers=[16],
+    heartbeat_interval=1,
+    heartbeat_reporting_interval=4,
+    train_for_seconds=120,
+)
+
+
+class _FailAfter(gym.Wrapper):
+    """CartPole that crashes or hangs on its 40th step in rollout worker 1."""
+
+    def __init__(self, env, mode: str, env_config):
+        super().__init__(env)
+        self.mode = mode
+        self.armed = env_config is not None and env_config["worker_index"] == 1
+        self.steps = 0
+
+    def step(self, action):
+        self.steps += 1
+        if self.armed and self.steps == 40:
+            if self.mode == "crash":
+                raise RuntimeError("simulator crashed")
+            time.sleep(3600)
+        return self.env.step(action)
+
+
+def make_crashing_env(full_env_name, cfg=None, env_config=None, render_mode=None):
+    return _FailAfter(gym.make("CartPole-v1", render_mode=render_mode), "crash", env_config)
+
+
+def make_hanging_env(full_env_name, cfg=None, env_config=None, render_mode=None):
+    return _FailAfter(gym.make("CartPole-v1", render_mode=render_mode), "hang", env_config)
+
+
+@pytest.fixture
+def importable_envs(monkeypatch):
+    """This module, imported by a name the worker processes can import too; its envs registered."""
+    monkeypatch.syspath_prepend(str(Path(__file__).parent))
+    module = importlib.import_module(Path(__file__).stem)
+    register_env("parallel_crashing_env", module.make_crashing_env)
+    register_env("parallel_hanging_env", module.make_hanging_env)
+    return module
+
+
+def run_leftovers(before: set[str]) -> tuple[list, set[str]]:
+    segments = {name for name in os.listdir("/dev/shm") if name.startswith("sf_")} - before
+    return psutil.Process().children(recursive=True), segments
+
+
+def sf_segments() -> set[str]:
+    return {name for name in os.listdir("/dev/shm") if name.startswith("sf_")}
+
+
+def test_crashed_worker_is_named_and_run_fails(tmp_path, importable_envs, caplog):
+    before = sf_segments()
+    cfg = make_cfg(**FAST, env="parallel_crashing_env", experiment="crash", train_dir=str(tmp_path))
+
+    assert run_rl(cfg) == 1
+
+    assert "rollout_worker 1" in caplog.text
+    assert "exited with code 1" in caplog.text
+    assert "simulator crashed" in caplog.text
+    assert run_leftovers(before) == ([], set())
+
+
+def test_stuck_worker_is_named_by_its_heartbeat(tmp_path, importable_envs, caplog):
+    before = sf_segments()
+    cfg = make_cfg(**FAST, env="parallel_hanging_env", experiment="hang", train_dir=str(tmp_path))
+    start = time.monotonic()
+
+    assert run_rl(cfg) == 1
+
+    assert time.monotonic() - start < 100  # it did not wait for train_for_seconds
+    assert "rollout_worker 1 (silent for" in caplog.text
+    assert "heartbeat_reporting_interval=4" in caplog.text
+    assert run_leftovers(before) == ([], set())

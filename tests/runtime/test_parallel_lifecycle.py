@@ -1,0 +1,120 @@
+"""Start, stop, interruption and resume of the parallel runner, and the cleanup after each."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import psutil
+import torch
+
+from sf_config import make_cfg
+from sf_runtime import run_rl
+from sf_runtime.storage import CheckpointManager
+
+torch.set_num_threads(1)
+
+SMALL = dict(
+    env="CartPole-v1",
+    device="cpu",
+    num_workers=2,
+    num_envs_per_worker=4,
+    worker_num_splits=2,
+    rollout=16,
+    batch_size=64,
+    use_rnn=False,
+    encoder_mlp_layers=[32],
+    seed=0,
+)
+
+
+def small_cfg(tmp_path, experiment="exp", **overrides):
+    return make_cfg(**{**SMALL, "experiment": experiment, "train_dir": str(tmp_path), **overrides})
+
+
+def sf_segments() -> set[str]:
+    return {name for name in os.listdir("/dev/shm") if name.startswith("sf_")}
+
+
+def test_run_stops_saves_and_leaves_nothing_behind(tmp_path):
+    before = sf_segments()
+    cfg = small_cfg(tmp_path, train_for_env_steps=20_000)
+
+    assert run_rl(cfg) == 0
+
+    state = CheckpointManager(cfg, 0).load()
+    assert state is not None and state["env_steps"] >= 20_000
+    assert state["policy_version"] > 0
+    assert psutil.Process().children(recursive=True) == []
+    assert sf_segments() <= before
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path):
+    cfg = small_cfg(tmp_path, train_for_env_steps=10_000, async_rl=False)
+    assert run_rl(cfg) == 0
+    first = CheckpointManager(cfg, 0).load()
+
+    cfg = small_cfg(tmp_path, train_for_env_steps=20_000, async_rl=False)
+    assert run_rl(cfg) == 0
+    second = CheckpointManager(cfg, 0).load()
+
+    assert first["env_steps"] >= 10_000
+    assert second["env_steps"] >= 20_000
+    assert second["policy_version"] > first["policy_version"]
+    assert psutil.Process().children(recursive=True) == []
+
+
+def test_two_policies_train_side_by_side(tmp_path):
+    cfg = small_cfg(tmp_path, num_policies=2, train_for_env_steps=8_000)
+
+    assert run_rl(cfg) == 0
+
+    for pid in (0, 1):
+        state = CheckpointManager(cfg, pid).load()
+        assert state is not None and state["env_steps"] >= 8_000 and state["policy_version"] > 0
+
+
+def test_ctrl_c_saves_stops_children_and_returns_2(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from sf_config import make_cfg
+        from sf_runtime import run_rl
+        if __name__ == "__main__":
+            cfg = make_cfg(**{SMALL!r}, experiment="interrupted", train_dir={str(tmp_path)!r})
+            sys.exit(run_rl(cfg))
+        """
+    )
+    script_path = tmp_path / "train.py"
+    script_path.write_text(script)
+    # A session of its own, so that Ctrl-C can be sent the way a terminal does: to the whole process group.
+    proc = subprocess.Popen(
+        [sys.executable, str(script_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    log_file = tmp_path / "interrupted" / "sf_log.txt"
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if log_file.is_file() and "Fps is" in log_file.read_text():
+            break
+        time.sleep(0.2)
+    assert proc.poll() is None, proc.communicate()[0]
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert len(children) >= 4  # 2 rollout workers, 1 inference worker, 1 learner (and the fork server)
+
+    os.killpg(proc.pid, signal.SIGINT)
+    output, _ = proc.communicate(timeout=120)
+
+    assert proc.returncode == 2, output
+    state = CheckpointManager(small_cfg(tmp_path, experiment="interrupted"), 0).load()
+    assert state is not None and state["env_steps"] > 0
+    gone, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
+    assert not [name for name in os.listdir("/dev/shm") if name.startswith(f"sf_{proc.pid}_")]
