@@ -115,6 +115,6 @@ def test_ctrl_c_saves_stops_children_and_returns_2(tmp_path):
     assert proc.returncode == 2, output
     state = CheckpointManager(small_cfg(tmp_path, experiment="interrupted"), 0).load()
     assert state is not None and state["env_steps"] > 0
-    gone, alive = psutil.wait_procs(children, timeout=10)
+    _gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
     assert not [name for name in os.listdir("/dev/shm") if name.startswith(f"sf_{proc.pid}_")]

@@ -66,6 +66,7 @@ _PRELOAD = [
 _QUEUE_BYTES = 4 * 1024 * 1024
 _STATE_TIMEOUT_SEC = 300.0
 _JOIN_TIMEOUT_SEC = 20.0
+_NO_ERROR_TEXT = "it reported no error (killed by a signal, out of memory, or it failed while starting: see its output)"
 
 
 class ComponentFailure(RuntimeError):
@@ -300,10 +301,7 @@ class ParallelRunner:
         for comp, proc in zip(self.components, self.processes, strict=False):
             if proc.exitcode is not None:
                 self._drain_stats()
-                detail = self.child_errors.get(
-                    comp.label,
-                    "it reported no error (killed by a signal, out of memory, or it failed while starting: see its output)",
-                )
+                detail = self.child_errors.get(comp.label, _NO_ERROR_TEXT)
                 raise ComponentFailure(f"{comp.label} (pid {proc.pid}) exited with code {proc.exitcode}:\n{detail}")
 
     def _check_heartbeats(self) -> None:
