@@ -1,0 +1,1 @@
+"""A custom environment with a custom encoder registered through the model factory."""
