@@ -1,0 +1,1 @@
+"""Atari through ale-py with the standard preprocessing and the usual Atari PPO defaults (``sf-examples[atari]``)."""

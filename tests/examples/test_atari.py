@@ -1,0 +1,66 @@
+"""Atari Breakout end to end with the real simulator (ale-py): preprocessing, a short training run, evaluation."""
+
+import json
+import math
+
+import pytest
+
+ale_py = pytest.importorskip("ale_py", reason="ale-py is not installed: pip install 'sf-examples[atari]'")
+
+from sf_examples.atari import atari_env, enjoy_atari, train_atari  # noqa: E402
+from sf_registry import make_env  # noqa: E402
+
+
+def test_breakout_observations_are_the_standard_preprocessed_frames():
+    atari_env.register_atari_envs()
+    cfg = train_atari.parse_args(["--env=atari_breakout"])
+    env = make_env("atari_breakout", cfg=cfg)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (4, 84, 84) and obs.dtype.name == "uint8"
+    assert env.action_space.n == 4  # minimal action set: NOOP, FIRE, RIGHT, LEFT
+    rewards = set()
+    for _ in range(300):
+        obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+        rewards.add(reward)
+        if terminated or truncated:
+            obs, _ = env.reset()
+    assert rewards <= {0.0, 1.0}
+    env.close()
+
+
+def test_defaults_are_the_usual_atari_ppo_settings():
+    cfg = train_atari.parse_args(["--env=atari_pong", "--learning_rate=1e-4"])
+    assert (cfg.rollout, cfg.num_epochs, cfg.num_batches_per_epoch, cfg.batch_size) == (128, 4, 4, 256)
+    assert cfg.num_workers * cfg.num_envs_per_worker == 8
+    assert cfg.ppo_clip_ratio == 0.1 and cfg.exploration_loss_coeff == 0.01 and cfg.gamma == 0.99
+    assert cfg.encoder_conv_architecture == "convnet_atari" and cfg.obs_scale == 255.0
+    assert cfg.env_frameskip == 4 and cfg.env_framestack == 4
+    assert cfg.learning_rate == 1e-4  # the command line still wins
+
+
+def test_unknown_game_names_the_known_ones():
+    with pytest.raises(ValueError, match=r"unknown Atari env 'atari_zork'.*atari_breakout"):
+        atari_env.make_atari_env("atari_zork")
+
+
+@pytest.mark.slow
+def test_breakout_trains_end_to_end_then_enjoys(tmp_path):
+    names = ["--env=atari_breakout", "--experiment=breakout", f"--train_dir={tmp_path}", "--device=cpu"]
+    short = [
+        "--serial_mode=True",
+        "--num_workers=1",
+        "--num_envs_per_worker=4",
+        "--rollout=32",
+        "--batch_size=64",
+        "--num_batches_per_epoch=2",
+        "--train_for_env_steps=4096",  # frames: 1024 agent steps
+        "--seed=0",
+    ]
+    assert train_atari.main([*names, *short]) == 0
+    experiment = tmp_path / "breakout"
+    saved = json.loads((experiment / "config.json").read_text())
+    assert saved["env_frameskip"] == 4 and saved["encoder_conv_architecture"] == "convnet_atari"
+    assert list((experiment / "checkpoint_p0").glob("checkpoint_*.pth"))
+
+    status, avg_reward = enjoy_atari.main([*names, "--no_render", "--max_num_episodes=2", "--max_num_frames=4000"])
+    assert status == 0 and math.isfinite(avg_reward) and avg_reward >= 0.0
