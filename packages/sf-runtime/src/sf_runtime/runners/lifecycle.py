@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import signal
 import threading
 import time
@@ -180,7 +179,6 @@ class ExperimentLifecycle:
         self._last_summary = now
         self._last_report = now
         self._last_report_steps = 0
-        self._best_metric: dict[int, float] = dict.fromkeys(self.policy_ids, -math.inf)
         self._started = False
         self._log_handler: logging.Handler | None = None
         self._console_handler: logging.Handler | None = None
@@ -366,20 +364,20 @@ class ExperimentLifecycle:
             if self.env_steps[pid] < self.cfg.save_best_after:
                 continue
             metric = self.stats[pid].mean(metric_name)
-            if metric is None or metric <= self._best_metric[pid]:
+            best = self.checkpoints[pid].best_metric  # also knows the best of earlier runs of the experiment
+            if metric is None or (best is not None and metric <= best):
                 continue
-            self._best_metric[pid] = metric
             learner = learners[pid]
             payload = checkpoint_payload(learner, self.env_steps[pid], self.train_seconds)
             self.checkpoints[pid].save_best(payload, metric, self.env_steps[pid], learner.policy_version)
-            log.info("Policy %d: new best %s %.3f at %d env steps", pid, metric_name, metric, self.env_steps[pid])
 
     def finish(self, learners: Mapping[int, CheckpointableLearner] | None) -> None:
-        """Final checkpoint (when learners are given), summaries and closing of the writers."""
-        if not self._started:
-            return
+        """Final checkpoint (when learners are given and the run started), summaries; closes writers and logs.
+
+        Safe to call more than once, and after a failed :meth:`start`.
+        """
         try:
-            if learners is not None:
+            if learners is not None and self._started:
                 self.report()
                 self.write_summaries(learners)
                 self.maybe_save_best(learners)
@@ -389,6 +387,7 @@ class ExperimentLifecycle:
         finally:
             for writer in self.summaries.values():
                 writer.close()
+            self.summaries.clear()
             if self._log_handler is not None:
                 storage.close_log_file(self._log_handler)
                 self._log_handler = None
