@@ -1,0 +1,119 @@
+"""Envs of the throughput benchmark, importable by name from worker processes.
+
+- ``bench_pixels``: an 84x84 image env whose frames cost nothing to make (a bright square on a dark field,
+  written into a preallocated array): the benchmark measures the framework, not a renderer.
+- ``bench_breakout``: Atari Breakout through ale-py with the usual preprocessing (frameskip 4, 84x84 grayscale,
+  4 stacked frames, channels first), when ale-py is installed.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+PIXEL_ENV = "bench_pixels"
+BREAKOUT_ENV = "bench_breakout"
+
+
+class PixelEnv(gym.Env):
+    """Move a square towards a target on an 84x84 single-channel image; reward 1 when it gets there.
+
+    Observations are ``uint8[1, 84, 84]``; actions are 0..4 (stay, up, down, left, right); episodes last at most 200
+    steps.
+    """
+
+    metadata = {"render_modes": []}
+    SIZE = 84
+    SQUARE = 6
+
+    def __init__(self, render_mode=None):
+        self.observation_space = spaces.Box(0, 255, (1, self.SIZE, self.SIZE), np.uint8)
+        self.action_space = spaces.Discrete(5)
+        self._frame = np.zeros((1, self.SIZE, self.SIZE), np.uint8)
+        self._pos = np.zeros(2, np.int64)
+        self._target = np.zeros(2, np.int64)
+        self._steps = 0
+
+    def _draw(self):
+        frame = self._frame
+        frame.fill(0)
+        s = self.SQUARE
+        ty, tx = self._target
+        frame[0, ty : ty + s, tx : tx + s] = 90
+        y, x = self._pos
+        frame[0, y : y + s, x : x + s] = 255
+        return frame.copy()
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        high = self.SIZE - self.SQUARE
+        self._pos[:] = self.np_random.integers(0, high, 2)
+        self._target[:] = self.np_random.integers(0, high, 2)
+        self._steps = 0
+        return self._draw(), {}
+
+    _MOVES = np.array([[0, 0], [-3, 0], [3, 0], [0, -3], [0, 3]], np.int64)
+
+    def step(self, action):
+        self._pos[:] = np.clip(self._pos + self._MOVES[int(action)], 0, self.SIZE - self.SQUARE)
+        self._steps += 1
+        reached = bool(np.abs(self._pos - self._target).max() <= 3)
+        if reached:
+            self._target[:] = self.np_random.integers(0, self.SIZE - self.SQUARE, 2)
+        return self._draw(), float(reached), False, self._steps >= 200, {}
+
+
+def make_pixel_env(full_env_name, cfg=None, env_config=None, render_mode=None):
+    """Factory of ``bench_pixels``."""
+    return PixelEnv(render_mode=render_mode)
+
+
+def breakout_available() -> bool:
+    """Whether ale-py (and so Atari Breakout) is installed."""
+    try:
+        import ale_py  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_breakout_env(full_env_name, cfg=None, env_config=None, render_mode=None):
+    """Factory of ``bench_breakout``: ALE Breakout, frameskip 4, 84x84 grayscale, 4 frames stacked (channels first)."""
+    import ale_py
+
+    gym.register_envs(ale_py)
+    env = gym.make("ALE/Breakout-v5", frameskip=1, repeat_action_probability=0.0, render_mode=render_mode)
+    env = gym.wrappers.AtariPreprocessing(env, frame_skip=4, screen_size=84, grayscale_obs=True, noop_max=30)
+    return gym.wrappers.FrameStackObservation(env, 4)
+
+
+def make_breakout_vector(num_envs: int):
+    """ale-py's own vector implementation with the same preprocessing, or None when it is not there."""
+    try:
+        import ale_py
+        from ale_py.vector_env import AtariVectorEnv
+    except ImportError:
+        return None
+    gym.register_envs(ale_py)
+    return AtariVectorEnv(
+        game="breakout",
+        num_envs=num_envs,
+        frameskip=4,
+        img_height=84,
+        img_width=84,
+        grayscale=True,
+        stack_num=4,
+        repeat_action_probability=0.0,
+        batch_size=num_envs,
+        num_threads=1,
+    )
+
+
+def register_bench_envs() -> None:
+    """Register the benchmark envs with sf's registry."""
+    from sf_registry import register_env
+
+    register_env(PIXEL_ENV, make_pixel_env)
+    if breakout_available():
+        register_env(BREAKOUT_ENV, make_breakout_env)

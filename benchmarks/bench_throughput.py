@@ -1,0 +1,366 @@
+"""Throughput benchmark of sf on this machine: raw env step rates, then training FPS and memory.
+
+Run from the repository root::
+
+    uv run python benchmarks/bench_throughput.py                 # a few minutes
+    uv run python benchmarks/bench_throughput.py --seconds 60 --reward-seconds 300   # longer, steadier figures
+
+For each env (CartPole-v1; ``bench_pixels``, an 84x84 image env with no rendering cost; Atari Breakout when ale-py is
+installed) it measures
+
+(a) the raw step rate: single envs stepped in a plain Python loop, and the env's own vectorized implementation
+    where there is one, with random actions, in as many processes as the training runs use rollout workers (the
+    same cores);
+(b) the training FPS of sf (env frames sampled per second, after startup) in a configuration equal to Sample
+    Factory's defaults with the anchor's flags, and in sf's best configuration for the env; each with its ratio to
+    the raw step rate of the same env implementation, the peak resident (RSS) and proportional (PSS) memory of the
+    whole process tree (sampled every 0.5 s), and on CartPole the seconds until the average reward reached 450.
+
+Each training configuration runs in a fresh process (this script with ``--train-one``), so memory and startup
+are measured per configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_envs  # the envs must be importable by name from worker processes
+
+CARTPOLE = "CartPole-v1"
+# Sample Factory 2.1.1 on this 2-core machine, CartPole-v1, --use_rnn=False --recurrence=1 --batch_size=512
+# --reward_scale=0.1 (2 workers): measured by the project as the anchor. Printed for reference, not re-measured.
+SF_ANCHOR_FPS = {"2x8": 6_000, "2x64": 14_500, "2x128": 17_000}
+
+ANCHOR_FLAGS = dict(use_rnn=False, recurrence=1, batch_size=512, reward_scale=0.1)
+
+
+def training_configs(env: str) -> list[tuple[str, str, dict]]:
+    """``(label, raw-rate implementation to compare with, cfg overrides)`` of the configurations run per env."""
+    if env == CARTPOLE:
+        return [
+            ("SF defaults, 2x8 single envs", "single", dict(**ANCHOR_FLAGS, num_workers=2, num_envs_per_worker=8)),
+            (
+                "SF defaults, 2x128 batched",
+                "vector",
+                dict(**ANCHOR_FLAGS, num_workers=2, num_envs_per_worker=128, batched_sampling=True),
+            ),
+            (
+                "sf best: batched, 2x512, 64x64 MLP",
+                "vector",
+                dict(
+                    **{**ANCHOR_FLAGS, "batch_size": 4096},
+                    num_workers=2,
+                    num_envs_per_worker=512,
+                    batched_sampling=True,
+                    encoder_mlp_layers=[64, 64],
+                    learning_rate=3e-4,
+                    num_batches_to_accumulate=4,
+                ),
+            ),
+        ]
+    pixels = dict(**ANCHOR_FLAGS, obs_scale=255.0)
+    return [
+        ("SF defaults, 2x8 single envs", "single", dict(**pixels, num_workers=2, num_envs_per_worker=8)),
+        (
+            "sf best: batched, 2x32",
+            "single",
+            dict(**{**pixels, "batch_size": 1024}, num_workers=2, num_envs_per_worker=32, batched_sampling=True),
+        ),
+    ]
+
+
+# ---- (a) raw step rates ------------------------------------------------------------------------------------------
+
+
+def _make_single(env: str):
+    if env == bench_envs.PIXEL_ENV:
+        return bench_envs.make_pixel_env(env)
+    if env == bench_envs.BREAKOUT_ENV:
+        return bench_envs.make_breakout_env(env)
+    import gymnasium as gym
+
+    return gym.make(env)
+
+
+def _make_vector(env: str, num_envs: int):
+    import gymnasium as gym
+
+    if env == bench_envs.BREAKOUT_ENV:
+        return bench_envs.make_breakout_vector(num_envs)
+    if env == CARTPOLE:
+        return gym.make_vec(env, num_envs=num_envs, vectorization_mode="vector_entry_point")
+    return None
+
+
+def _step_loop(env: str, impl: str, num_envs: int, seconds: float, out: mp.Queue) -> None:
+    """Step ``num_envs`` envs with random actions for ``seconds``; put the number of env steps on ``out``."""
+    os.environ["OMP_NUM_THREADS"] = "1"
+    rng = np.random.default_rng(0)
+    steps = 0
+    if impl == "vector":
+        vec = _make_vector(env, num_envs)
+        vec.reset(seed=0)
+        n = vec.single_action_space.n
+        actions = rng.integers(0, n, (64, num_envs))
+        deadline = time.perf_counter() + seconds
+        i = 0
+        while time.perf_counter() < deadline:
+            vec.step(actions[i % 64])
+            i += 1
+        steps = i * num_envs
+        vec.close()
+    else:
+        envs = [_make_single(env) for _ in range(num_envs)]
+        for i, e in enumerate(envs):
+            e.reset(seed=i)
+        n = envs[0].action_space.n
+        actions = rng.integers(0, n, 4096).tolist()
+        deadline = time.perf_counter() + seconds
+        i = 0
+        while time.perf_counter() < deadline:
+            for e in envs:
+                _, _, term, trunc, _ = e.step(actions[i % 4096])
+                i += 1
+                if term or trunc:
+                    e.reset()
+        steps = i
+    out.put(steps)
+
+
+def raw_step_rate(env: str, impl: str, num_envs: int, processes: int, seconds: float) -> float:
+    """Env steps per second of ``processes`` processes each stepping ``num_envs`` envs (same cores as training)."""
+    ctx = mp.get_context("spawn")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_step_loop, args=(env, impl, num_envs, seconds, out)) for _ in range(processes)]
+    for p in procs:
+        p.start()
+    total = sum(out.get(timeout=seconds + 120) for _ in procs)
+    for p in procs:
+        p.join()
+    return total / seconds
+
+
+# ---- (b) training ------------------------------------------------------------------------------------------------
+
+
+def train_one(spec: dict) -> dict:
+    """Run one training configuration in this process and return its figures (called with --train-one)."""
+    import torch
+
+    torch.set_num_threads(1)
+    bench_envs.register_bench_envs()
+    from sf_config import make_cfg
+    from sf_runtime import RunObserver, run_rl
+
+    seconds, reward_seconds, warmup = spec["seconds"], spec["reward_seconds"], spec["warmup"]
+
+    class Meter(RunObserver):
+        def __init__(self):
+            self.t0 = None
+            self.first = None
+            self.last = None
+            self.reward_time = None
+
+        def on_start(self, run):
+            self.t0 = time.monotonic()
+
+        def on_iteration(self, run):
+            now = time.monotonic()
+            elapsed = now - self.t0
+            frames = run.frames.total
+            if elapsed >= warmup and self.first is None:
+                self.first = (now, frames)
+            if self.first is not None and elapsed <= warmup + seconds:
+                self.last = (now, frames)
+            reward = run.mean_reward(0)
+            if self.reward_time is None and reward is not None and reward >= 450 and run.stats[0].num_episodes >= 100:
+                self.reward_time = elapsed
+            fps_done = elapsed >= warmup + seconds
+            reward_done = spec["env"] != CARTPOLE or self.reward_time is not None or elapsed >= reward_seconds
+            if fps_done and reward_done:
+                run.request_stop("benchmark window over")
+
+    meter = Meter()
+    cfg = make_cfg(
+        env=spec["env"],
+        experiment=spec["experiment"],
+        train_dir=spec["train_dir"],
+        device="cpu",
+        restart_behavior="overwrite",
+        save_every_sec=100_000,
+        **spec["overrides"],
+    )
+    started = time.monotonic()
+    status = run_rl(cfg, observers=[meter])
+    fps = None
+    if meter.first and meter.last and meter.last[0] > meter.first[0]:
+        fps = (meter.last[1] - meter.first[1]) / (meter.last[0] - meter.first[0])
+    return {
+        "status": status,
+        "fps": fps,
+        "reward_time": meter.reward_time,
+        "startup": (meter.t0 - started) if meter.t0 else None,
+    }
+
+
+class TreeMemory:
+    """Samples the resident and proportional memory of a process and all its descendants; keeps the peaks."""
+
+    def __init__(self, pid: int, interval: float = 0.5) -> None:
+        self.root = psutil.Process(pid)
+        self.interval = interval
+        self.peak_rss = 0
+        self.peak_pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            rss = pss = 0
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+            except psutil.Error:
+                break
+            for proc in procs:
+                try:
+                    info = proc.memory_full_info()
+                except psutil.Error:
+                    continue
+                rss += info.rss
+                pss += getattr(info, "pss", info.rss)
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_pss = max(self.peak_pss, pss)
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_training(spec: dict) -> dict:
+    """Run one configuration in a fresh process, sampling its process tree's memory."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--train-one", json.dumps(spec)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    memory = TreeMemory(proc.pid)
+    output, _ = proc.communicate()
+    memory.stop()
+    result = {"status": None, "fps": None, "reward_time": None}
+    for line in output.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            result = json.loads(line[len("BENCH_RESULT ") :])
+    if result["status"] != 0:
+        print(output[-3000:], file=sys.stderr)
+    result["peak_rss"] = memory.peak_rss
+    result["peak_pss"] = memory.peak_pss
+    return result
+
+
+# ---- report ------------------------------------------------------------------------------------------------------
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="FPS measuring window per training configuration")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of training before the FPS window opens")
+    parser.add_argument(
+        "--reward-seconds", type=float, default=90.0, help="CartPole runs continue up to this long to reach reward 450"
+    )
+    parser.add_argument("--raw-seconds", type=float, default=4.0, help="seconds of each raw step-rate measurement")
+    parser.add_argument("--envs", default="cartpole,pixels,breakout", help="comma-separated: cartpole,pixels,breakout")
+    parser.add_argument("--train-dir", default="/tmp/sf_bench", help="experiment folders of the training runs")
+    parser.add_argument("--train-one", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.train_one:
+        result = train_one(json.loads(args.train_one))
+        print("BENCH_RESULT " + json.dumps(result), flush=True)
+        return 0
+
+    wanted = set(args.envs.split(","))
+    envs = []
+    if "cartpole" in wanted:
+        envs.append(CARTPOLE)
+    if "pixels" in wanted:
+        envs.append(bench_envs.PIXEL_ENV)
+    if "breakout" in wanted:
+        if bench_envs.breakout_available():
+            envs.append(bench_envs.BREAKOUT_ENV)
+        else:
+            print("(Atari Breakout skipped: ale-py is not installed)")
+
+    ram = psutil.virtual_memory().total / 2**30
+    print(f"machine: {os.cpu_count()} CPUs, {ram:.1f} GiB RAM, load average {os.getloadavg()}")
+    rows = []
+    for env in envs:
+        configs = training_configs(env)
+        workers = configs[0][2]["num_workers"]
+        raw = {"single": raw_step_rate(env, "single", 8, workers, args.raw_seconds)}
+        vector = _make_vector(env, 2) if env != bench_envs.PIXEL_ENV else None
+        if vector is not None:
+            vector.close()
+            raw["vector"] = raw_step_rate(env, "vector", 512 if env == CARTPOLE else 16, workers, args.raw_seconds)
+        for impl, rate in raw.items():
+            label = "single envs, plain loop" if impl == "single" else "env's own vector implementation"
+            rows.append((env, f"raw: {label} ({workers} processes)", rate, None, None, None, None))
+        for label, impl, overrides in configs:
+            spec = {
+                "env": env,
+                "experiment": f"bench_{env.replace('/', '_')}_{len(rows)}",
+                "train_dir": args.train_dir,
+                "overrides": overrides,
+                "seconds": args.seconds,
+                "warmup": args.warmup,
+                "reward_seconds": args.reward_seconds,
+            }
+            print(f"training {env}: {label} ...", flush=True)
+            result = run_training(spec)
+            base = raw.get(impl, raw["single"])
+            ratio = result["fps"] / base if result["fps"] else None
+            rows.append((env, f"sf train: {label}", result["fps"], ratio, result, impl, base))
+
+    print()
+    header = f"{'env':<14} {'mode':<58} {'FPS':>10} {'ratio to raw':>13} {'peak RSS':>10} {'peak PSS':>10}"
+    header += f" {'to 450':>8}"
+    print(header)
+    print("-" * len(header))
+    for env, mode, fps, ratio, result, _impl, _base in rows:
+        fps_text = f"{fps:,.0f}" if fps else "failed"
+        ratio_text = f"{ratio:.1%}" if ratio is not None else ""
+        rss = _gib(result["peak_rss"]) if result else ""
+        pss = _gib(result["peak_pss"]) if result else ""
+        reward = ""
+        if result and env == CARTPOLE:
+            reward = f"{result['reward_time']:.0f} s" if result["reward_time"] is not None else "n/r"
+        print(f"{env:<14} {mode:<58} {fps_text:>10} {ratio_text:>13} {rss:>10} {pss:>10} {reward:>8}")
+    print()
+    print(
+        "ratio to raw: training FPS / raw step rate of the same env implementation on the same number of processes. "
+        "to 450: seconds from the start of training until the average reward of the last 100 episodes reached 450 "
+        "(n/r: not reached within --reward-seconds)."
+    )
+    print(
+        "Sample Factory 2.1.1 anchor on this machine (CartPole-v1, same flags): "
+        + ", ".join(f"{k}: {v:,} FPS" for k, v in SF_ANCHOR_FPS.items())
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
