@@ -167,6 +167,14 @@ def test_video_of_the_first_episode_only(trained):
     assert num_frames == 501  # the frame after reset, then one per step of a 500-step episode
 
 
+def test_enjoy_renders_to_a_window_at_fps(trained, monkeypatch):
+    pytest.importorskip("pygame")
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")  # a real pygame window, on SDL's headless display
+    _, _, train_dir = trained
+    result = enjoy(_eval_cfg(train_dir, max_num_frames=30, fps=200, eval_deterministic=True))
+    assert result == 0 and result.avg_reward == 30.0
+
+
 def test_eval_env_frameskip_must_divide_env_frameskip(trained, caplog):
     _, _, train_dir = trained
     result = enjoy(_eval_cfg(train_dir, eval_env_frameskip=3, no_render=True, max_num_episodes=1))

@@ -158,11 +158,11 @@ class _FrameSink:
     def frame(self) -> None:
         """Show or record the env's current frame."""
         if self.writer is None:
-            if not self.cfg.no_render:
-                self.env.render()
-                if self.frame_period:
-                    time.sleep(max(0.0, self.frame_period - (time.monotonic() - self._last_frame)))
-                    self._last_frame = time.monotonic()
+            # render_mode="human": gymnasium envs draw themselves on reset and step; calling render() again would
+            # draw every frame twice (and halve the frame rate of envs that pace themselves). Only pace to fps here.
+            if self.frame_period:  # 0 unless rendering on screen with fps > 0
+                time.sleep(max(0.0, self.frame_period - (time.monotonic() - self._last_frame)))
+                self._last_frame = time.monotonic()
             return
         if self.recorded >= self.limit:
             return
