@@ -163,6 +163,15 @@ def test_sync_mode_has_zero_policy_lag(tmp_path):
     assert recorder.lags == [(0.0, 0.0)] * 5
 
 
+def test_sync_mode_drops_what_does_not_fill_a_batch(tmp_path, caplog):
+    # 8 trajectories per collection round, 6 per batch: 2 of every 8 are dropped rather than trained on stale.
+    recorder = Recorder()
+    cfg = small_cfg(tmp_path, async_rl=False, batch_size=96, num_batches_per_epoch=1, train_for_env_steps=128 * 3)
+    assert run_rl(cfg, observers=[recorder]) == 0
+    assert "2 of every 8 trajectories collected are dropped in sync mode" in caplog.text
+    assert recorder.lags == [(0.0, 0.0)] * 3
+
+
 def test_async_mode_trains_one_batch_behind(tmp_path):
     recorder = Recorder()
     cfg = small_cfg(tmp_path, async_rl=True, batch_size=128, num_batches_per_epoch=1, train_for_env_steps=128 * 5)
@@ -189,6 +198,11 @@ def test_two_policies_share_the_agents(tmp_path):
         state = CheckpointManager(cfg, pid).load()
         assert state["env_steps"] >= 256
         assert state["learner"]["policy_id"] == pid
+
+
+def test_policy_without_agents_is_a_failure(tmp_path, caplog):
+    assert run_rl(small_cfg(tmp_path, num_policies=9)) == 1
+    assert "policy 8 controls no agent: 8 agents for num_policies=9" in caplog.text
 
 
 def test_batch_of_partial_trajectories_is_a_failure(tmp_path, caplog):
