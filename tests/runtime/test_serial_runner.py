@@ -12,6 +12,7 @@ import time
 import gymnasium as gym
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from sf_config import make_cfg
 from sf_registry import register_env
@@ -92,6 +93,16 @@ class SlowIterations(RunObserver):
 
     def on_iteration(self, run):
         time.sleep(1.05)
+
+
+@pytest.mark.parametrize("use_frameskip", [True, False])
+def test_frameskip_counts_env_frames_and_summaries_can_use_agent_steps(tmp_path, use_frameskip):
+    cfg = small_cfg(tmp_path, env_frameskip=2, summaries_use_frameskip=use_frameskip, train_for_env_steps=512)
+    assert run_rl(cfg) == 0
+    assert CheckpointManager(cfg, 0).load()["env_steps"] == 512  # 2 collection rounds of 128 agent steps x 2 frames
+    events = EventAccumulator(str(experiment_dir(cfg) / ".summary" / "0"))
+    events.Reload()
+    assert events.Scalars("perf/policy_version")[-1].step == (512 if use_frameskip else 256)
 
 
 def test_periodic_checkpoints_keep_the_latest(tmp_path):

@@ -345,8 +345,14 @@ class ExperimentLifecycle:
             scalars["perf/num_episodes"] = float(stats.num_episodes)
             for observer in self.observers:
                 scalars.update(observer.extra_summaries(self, pid))
-            self.summaries[pid].scalars(scalars, self.env_steps[pid])
+            self.summaries[pid].scalars(scalars, self.summary_step(pid))
             self.summaries[pid].flush()
+
+    def summary_step(self, policy_id: int) -> int:
+        """The x value of a policy's summaries: env frames, or agent steps with ``summaries_use_frameskip=False``."""
+        if self.cfg.summaries_use_frameskip:
+            return self.env_steps[policy_id]
+        return self.env_steps[policy_id] // max(1, int(self.cfg.env_frameskip))
 
     def save(self, learners: Mapping[int, CheckpointableLearner]) -> None:
         """Save a checkpoint of every policy now."""
