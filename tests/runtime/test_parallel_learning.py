@@ -106,3 +106,21 @@ def test_parallel_runner_learns_cartpole(tmp_path, async_rl, batched):
     # Nothing of the run is left: no child process, no shared-memory segment.
     assert psutil.Process().children(recursive=True) == []
     assert sf_segments() <= segments_before
+
+
+@pytest.mark.slow
+def test_parallel_runner_learns_cartpole_with_a_recurrent_policy(tmp_path):
+    observer = StopAtReward(TARGET_REWARD)
+    cfg = make_cfg(
+        **{**BASE, "use_rnn": True, "encoder_mlp_layers": [64]},
+        recurrence=-1,
+        rnn_type="gru",
+        rnn_size=64,
+        experiment="cartpole_gru",
+        train_dir=str(tmp_path),
+        num_envs_per_worker=8,
+    )
+
+    assert run_rl(cfg, observers=[observer]) == 0
+    assert observer.best >= TARGET_REWARD
+    assert psutil.Process().children(recursive=True) == []

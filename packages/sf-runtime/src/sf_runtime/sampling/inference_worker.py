@@ -76,19 +76,25 @@ class InferenceWorker:
         }
         self.flat_version = self.buffers.flat("policy_version")
         self.samples = 0
+        self._index_cache: dict[tuple[int, int, int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def _indices(self, w: int, s: int, k: int, t: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Flat indices of this policy's rows of slot (w, s, k) at time t, in the obs and in the rnn-state arrays."""
+        key = (w, s, k, t)
+        cached = self._index_cache.get(key)
+        if cached is None:
+            rows = self.rel_rows[(w, s)] + self.layout.slot_base(w, s, k)
+            cached = self._index_cache[key] = (rows * self.t_obs + t, rows * self.t_rnn + t)
+        return cached
 
     @torch.no_grad()
     def _serve(self, requests: list[tuple[int, int, int, int]]) -> None:
-        layout = self.layout
-        rows_parts, t_parts = [], []
-        for w, s, k, t in requests:
-            rows = self.rel_rows[(w, s)] + layout.slot_base(w, s, k)
-            rows_parts.append(rows)
-            t_parts.append(torch.full_like(rows, t))
-        rows = torch.cat(rows_parts) if len(rows_parts) > 1 else rows_parts[0]
-        times = torch.cat(t_parts) if len(t_parts) > 1 else t_parts[0]
-        idx = rows * self.t_obs + times
-        rnn_idx = rows * self.t_rnn + times
+        if len(requests) == 1:
+            idx, rnn_idx = self._indices(*requests[0])
+        else:
+            pairs = [self._indices(*req) for req in requests]
+            idx = torch.cat([p[0] for p in pairs])
+            rnn_idx = torch.cat([p[1] for p in pairs])
         dev = self.device
         obs = {key: flat.index_select(0, idx).to(dev, non_blocking=True) for key, flat in self.flat_obs.items()}
         rnn = self.flat_rnn.index_select(0, rnn_idx).to(dev)
