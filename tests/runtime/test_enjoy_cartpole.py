@@ -7,6 +7,7 @@ and evaluation from the latest and the best checkpoint with a recorded mp4 that 
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import textwrap
@@ -190,20 +191,31 @@ def test_enjoy_without_checkpoint_fails_cleanly(tmp_path):
 
 
 def test_enjoy_status_is_the_exit_code_of_the_spec_template(trained):
+    # The spec's evaluation script: parse the command line for evaluation, sys.exit(enjoy(cfg)). Only the
+    # experiment is named; the model comes from the saved config.json.
     _, _, train_dir = trained
     script = textwrap.dedent(
-        f"""
+        """
         import sys
-        from sf_config import make_cfg
+        from sf_config import parse_full_cfg, parse_sf_args
         from sf_runtime import enjoy
-        cfg = make_cfg(evaluation=True, env="CartPole-v1", experiment="cartpole", train_dir={str(train_dir)!r},
-                       device="cpu", max_num_episodes=1, no_render=True, eval_deterministic=True)
-        sys.exit(enjoy(cfg))
+        parser, _ = parse_sf_args(evaluation=True)
+        sys.exit(enjoy(parse_full_cfg(parser)))
         """
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    argv = ["--env=CartPole-v1", "--experiment=cartpole", f"--train_dir={train_dir}", "--max_num_episodes=1"]
+    argv += ["--no_render", "--eval_deterministic=True"]
+    done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "Average reward over 1 episodes" in done.stdout
+    printed = re.search(r"Average reward over 1 episodes: ([-0-9.]+)", done.stdout)
+    assert printed is not None and float(printed.group(1)) >= THRESHOLD, done.stdout
+    # The log went to stderr, since the script configured no logging.
+    assert "Loaded the latest checkpoint of policy 0" in done.stderr
+
+    argv[1] = "--experiment=no_such_experiment"
+    done = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert "No latest checkpoint of policy 0" in done.stderr
 
 
 def test_enjoy_result_behaves_as_int_and_pair():
