@@ -22,7 +22,7 @@ from gymnasium import spaces
 
 from sf_config import make_cfg
 from sf_registry import register_env
-from sf_runtime import RunObserver, run_rl
+from sf_runtime import RunObserver, enjoy, run_rl
 
 pytestmark = pytest.mark.slow
 
@@ -195,6 +195,23 @@ def train_to(threshold: float, **overrides) -> FinalReward:
     return observer
 
 
+def evaluate(env: str, experiment: str, tmp_path, episodes: int = 20) -> float:
+    """``enjoy`` the trained policy with deterministic actions; returns its average reward."""
+    cfg = make_cfg(
+        evaluation=True,
+        env=env,
+        experiment=experiment,
+        train_dir=str(tmp_path),
+        max_num_episodes=episodes,
+        no_render=True,
+        eval_deterministic=True,
+    )
+    status, avg_reward = enjoy(cfg)
+    assert status == 0
+    print(f"{env}: enjoy average reward {avg_reward:.3f} over {episodes} episodes")
+    return avg_reward
+
+
 # The custom envs train in the serial runner's async mode (the default), Pendulum and CartPole in its sync mode.
 COMMON = dict(
     num_workers=1,
@@ -225,6 +242,8 @@ def test_recurrent_policy_solves_cue_recall(tmp_path):
         **COMMON,
     )
     assert observer.final_reward >= 0.9
+    # enjoy carries the recurrent state through the episode and resets it between episodes.
+    assert evaluate("test_cue_recall", "cue", tmp_path) >= 0.9
 
 
 def test_tuple_actions_are_learned(tmp_path):
@@ -233,6 +252,7 @@ def test_tuple_actions_are_learned(tmp_path):
         16.0, env="test_tuple_target", experiment="tuple", train_dir=str(tmp_path), use_rnn=False, **COMMON
     )
     assert observer.final_reward >= 16.0
+    assert evaluate("test_tuple_target", "tuple", tmp_path) >= 16.0  # Tuple actions converted per agent
 
 
 def test_two_agents_cooperate(tmp_path):
@@ -241,6 +261,7 @@ def test_two_agents_cooperate(tmp_path):
         9.0, env="test_two_agent_match", experiment="two", train_dir=str(tmp_path), use_rnn=False, **COMMON
     )
     assert observer.final_reward >= 9.0
+    assert evaluate("test_two_agent_match", "two", tmp_path) >= 9.0  # both agents' episodes are counted
 
 
 def test_pendulum_continuous_control(tmp_path):
