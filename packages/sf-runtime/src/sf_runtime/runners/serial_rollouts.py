@@ -174,9 +174,9 @@ class SerialRolloutCollector:
             if bool(done.any()):
                 # The next observation starts a new episode: its recurrent state starts from zero.
                 self.rnn_states[done, t + 1] = 0.0
-                for episode in episode_stats:
-                    agent = int(episode["policy_agent"])
-                    episodes.append({**episode, "policy_id": int(self.policy_of_agent[agent])})
+            for episode in episode_stats:
+                agent = int(episode["policy_agent"])
+                episodes.append({**episode, "policy_id": int(self.policy_of_agent[agent])})
 
         trajectories = {pid: self._copy_out(pid) for pid in self.actor_critics}
         for buf in self.obs.values():
