@@ -78,18 +78,19 @@ def test_two_policies_train_side_by_side(tmp_path):
         assert state is not None and state["env_steps"] >= 8_000 and state["policy_version"] > 0
 
 
-def test_ctrl_c_saves_stops_children_and_returns_2(tmp_path):
+def start_training_script(tmp_path, experiment: str) -> subprocess.Popen:
+    """Run a training script in a session of its own and wait until it reports FPS (it is sampling)."""
     script = textwrap.dedent(
         f"""
         import sys
         from sf_config import make_cfg
         from sf_runtime import run_rl
         if __name__ == "__main__":
-            cfg = make_cfg(**{SMALL!r}, experiment="interrupted", train_dir={str(tmp_path)!r})
+            cfg = make_cfg(**{SMALL!r}, experiment={experiment!r}, train_dir={str(tmp_path)!r})
             sys.exit(run_rl(cfg))
         """
     )
-    script_path = tmp_path / "train.py"
+    script_path = tmp_path / f"{experiment}.py"
     script_path.write_text(script)
     # A session of its own, so that Ctrl-C can be sent the way a terminal does: to the whole process group.
     proc = subprocess.Popen(
@@ -99,13 +100,18 @@ def test_ctrl_c_saves_stops_children_and_returns_2(tmp_path):
         text=True,
         start_new_session=True,
     )
-    log_file = tmp_path / "interrupted" / "sf_log.txt"
+    log_file = tmp_path / experiment / "sf_log.txt"
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
         if log_file.is_file() and "Fps is" in log_file.read_text():
             break
         time.sleep(0.2)
     assert proc.poll() is None, proc.communicate()[0]
+    return proc
+
+
+def test_ctrl_c_saves_stops_children_and_returns_2(tmp_path):
+    proc = start_training_script(tmp_path, "interrupted")
     children = psutil.Process(proc.pid).children(recursive=True)
     assert len(children) >= 4  # 2 rollout workers, 1 inference worker, 1 learner (and the fork server)
 
@@ -116,5 +122,18 @@ def test_ctrl_c_saves_stops_children_and_returns_2(tmp_path):
     state = CheckpointManager(small_cfg(tmp_path, experiment="interrupted"), 0).load()
     assert state is not None and state["env_steps"] > 0
     _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
+    assert not [name for name in os.listdir("/dev/shm") if name.startswith(f"sf_{proc.pid}_")]
+
+
+def test_children_of_a_killed_main_process_exit_and_leave_no_shared_memory(tmp_path):
+    proc = start_training_script(tmp_path, "killed")
+    children = psutil.Process(proc.pid).children(recursive=True)
+    assert len(children) >= 4
+
+    proc.kill()  # SIGKILL: no cleanup code of the main process runs
+    proc.communicate(timeout=30)
+
+    _gone, alive = psutil.wait_procs(children, timeout=30)
     assert alive == []
     assert not [name for name in os.listdir("/dev/shm") if name.startswith(f"sf_{proc.pid}_")]

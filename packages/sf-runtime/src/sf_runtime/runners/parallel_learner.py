@@ -169,7 +169,7 @@ class LearnerProcess:
         """Publish the initial weights, then train until the main process raises STOP_ALL."""
         self.weights.publish(self.learner.actor_critic, self.learner.policy_version)
         self.state.beat(self.beat_index)
-        while not self.state.is_set(STOP_ALL):
+        while self.state.keep_running(STOP_ALL):
             try:
                 messages = self.inbox.get_many(block=True, timeout=_POLL_SEC)
             except queue.Empty:

@@ -119,7 +119,7 @@ class InferenceWorker:
             self.state.beat(self.beat_index)
             time.sleep(0.01)
         self.version = self.weights.pull(self.model, self.version)
-        while not self.state.is_set(STOP_SAMPLING):
+        while self.state.keep_running(STOP_SAMPLING):
             try:
                 requests = self.queue.get_many(block=True, timeout=_POLL_SEC)
             except queue.Empty:

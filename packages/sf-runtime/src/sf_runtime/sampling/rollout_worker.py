@@ -195,7 +195,7 @@ class RolloutWorker:
             split.start_at = now + rng.uniform(0.0, float(cfg.decorrelate_experience_max_seconds or 0.0))
             not_started.append(s)
         last_stats = now
-        while not self.state.is_set(STOP_SAMPLING):
+        while self.state.keep_running(STOP_SAMPLING):
             now = time.monotonic()
             if not_started:
                 for s in [s for s in not_started if self.splits[s].start_at <= now]:
