@@ -17,7 +17,10 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from sf_config import make_cfg
 from sf_registry import register_env
 from sf_runtime import RunObserver, run_rl
+from sf_runtime.envs import make_env_vector
+from sf_runtime.learning import BATCH_KEYS, Learner
 from sf_runtime.runners.serial import SerialRunner
+from sf_runtime.runners.serial_rollouts import SerialRolloutCollector
 from sf_runtime.storage import CheckpointManager, experiment_dir
 
 torch.set_num_threads(1)
@@ -278,3 +281,42 @@ def test_interrupt_saves_and_returns_2(tmp_path, sig):
     state = CheckpointManager(cfg, 0).load()
     assert state is not None and state["env_steps"] > 0
     assert "Interrupted" in log_file.read_text()
+
+
+def test_rollout_collector_fills_the_learner_batch_layout():
+    cfg = make_cfg(**{**SMALL, "use_rnn": True, "rnn_size": 8, "rollout": 32})
+    vec = make_env_vector(cfg, 0, 0, 4, batched=False)
+    learner = Learner(cfg, vec.observation_space, vec.action_space)
+    version = {"v": 0}
+    collector = SerialRolloutCollector(
+        vec, {0: learner.actor_critic}, lambda pid: version["v"], [0] * 4, 32, torch.device("cpu")
+    )
+    try:
+        first, episodes = collector.collect()
+        batch = first[0]
+        assert set(batch) == set(BATCH_KEYS)
+        assert batch["obs"]["obs"].shape == (4, 33, 4) and batch["obs"]["obs"].dtype == torch.float32
+        assert batch["rnn_states"].shape == (4, 33, 8)
+        assert batch["actions"].shape == (4, 32) and batch["actions"].dtype == torch.int64
+        assert batch["action_logits"].shape == (4, 32, 2)
+        assert batch["values"].shape == (4, 33)
+        assert torch.equal(batch["rewards"], torch.ones(4, 32))  # CartPole pays 1 per step
+        assert batch["valids"].all() and (batch["policy_version"] == 0).all()
+        # Random play ends CartPole episodes within 32 steps; each one's recurrent state restarts from zeros.
+        dones = batch["dones"]
+        assert dones.any() and len(episodes) == int(dones.sum())
+        after_done = batch["rnn_states"][:, 1:][dones]
+        assert torch.count_nonzero(after_done) == 0
+        assert torch.count_nonzero(batch["rnn_states"][:, 1:][~dones]) > 0
+        # The stored log-probabilities are those of the stored actions under the stored distribution parameters.
+        dist = learner.actor_critic.action_distribution(batch["action_logits"].reshape(128, 2))
+        torch.testing.assert_close(dist.log_prob(batch["actions"].reshape(128)), batch["log_prob_actions"].reshape(128))
+
+        version["v"] = 1  # as if the learner trained in between
+        second, _ = collector.collect()
+        # The next rollout starts where the last one stopped, and every action of it carries the new version.
+        torch.testing.assert_close(second[0]["obs"]["obs"][:, 0], batch["obs"]["obs"][:, 32])
+        torch.testing.assert_close(second[0]["rnn_states"][:, 0], batch["rnn_states"][:, 32])
+        assert (second[0]["policy_version"] == 1).all()
+    finally:
+        vec.close()
