@@ -1,0 +1,1 @@
+"""An env declared through the ``sf.envs`` entry-point group: ``sf-cli train --env sf_corridor`` needs no script."""
