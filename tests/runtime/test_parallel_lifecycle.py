@@ -68,8 +68,8 @@ def test_resume_continues_from_the_checkpoint(tmp_path):
     assert psutil.Process().children(recursive=True) == []
 
 
-def test_two_policies_train_side_by_side(tmp_path):
-    cfg = small_cfg(tmp_path, num_policies=2, train_for_env_steps=8_000)
+def test_two_policies_with_two_inference_workers_each_train_side_by_side(tmp_path):
+    cfg = small_cfg(tmp_path, num_policies=2, policy_workers_per_policy=2, train_for_env_steps=8_000)
 
     assert run_rl(cfg) == 0
 
