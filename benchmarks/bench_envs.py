@@ -2,8 +2,11 @@
 
 - ``bench_pixels``: an 84x84 image env whose frames cost nothing to make (a bright square on a dark field,
   written into a preallocated array): the benchmark measures the framework, not a renderer.
-- ``bench_breakout``: Atari Breakout through ale-py with the usual preprocessing (frameskip 4, 84x84 grayscale,
-  4 stacked frames, channels first), when ale-py is installed.
+- ``bench_breakout``: Atari Breakout through ale-py with the standard preprocessing of sf-examples' Atari example
+  (no-op starts, frameskip 4 with max-pooling, episodic life, fire reset, 84x84 grayscale, 4 stacked frames,
+  channels first, clipped rewards), when ale-py is installed.
+- ``bench_halfcheetah``: MuJoCo HalfCheetah-v5 through gymnasium, as sf-examples' MuJoCo example makes it, when
+  mujoco is installed.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from gymnasium import spaces
 
 PIXEL_ENV = "bench_pixels"
 BREAKOUT_ENV = "bench_breakout"
+HALFCHEETAH_ENV = "bench_halfcheetah"
 
 
 class PixelEnv(gym.Env):
@@ -79,13 +83,26 @@ def breakout_available() -> bool:
 
 
 def make_breakout_env(full_env_name, cfg=None, env_config=None, render_mode=None):
-    """Factory of ``bench_breakout``: ALE Breakout, frameskip 4, 84x84 grayscale, 4 frames stacked (channels first)."""
-    import ale_py
+    """Factory of ``bench_breakout``: sf-examples' ``atari_breakout`` (frameskip and frame stack 4 without a cfg)."""
+    from sf_examples.atari.atari_env import make_atari_env
 
-    gym.register_envs(ale_py)
-    env = gym.make("ALE/Breakout-v5", frameskip=1, repeat_action_probability=0.0, render_mode=render_mode)
-    env = gym.wrappers.AtariPreprocessing(env, frame_skip=4, screen_size=84, grayscale_obs=True, noop_max=30)
-    return gym.wrappers.FrameStackObservation(env, 4)
+    return make_atari_env("atari_breakout", cfg, env_config, render_mode)
+
+
+def mujoco_available() -> bool:
+    """Whether MuJoCo (and so HalfCheetah-v5) is installed."""
+    try:
+        import mujoco  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def make_halfcheetah_env(full_env_name, cfg=None, env_config=None, render_mode=None):
+    """Factory of ``bench_halfcheetah``: sf-examples' ``mujoco_halfcheetah`` (gymnasium's HalfCheetah-v5)."""
+    from sf_examples.mujoco.mujoco_env import make_mujoco_env
+
+    return make_mujoco_env("mujoco_halfcheetah", cfg, env_config, render_mode)
 
 
 def make_breakout_vector(num_envs: int):
@@ -117,3 +134,5 @@ def register_bench_envs() -> None:
     register_env(PIXEL_ENV, make_pixel_env)
     if breakout_available():
         register_env(BREAKOUT_ENV, make_breakout_env)
+    if mujoco_available():
+        register_env(HALFCHEETAH_ENV, make_halfcheetah_env)

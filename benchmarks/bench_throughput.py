@@ -6,7 +6,7 @@ Run from the repository root::
     uv run python benchmarks/bench_throughput.py --seconds 60 --reward-seconds 300   # longer, steadier figures
 
 For each env (CartPole-v1; ``bench_pixels``, an 84x84 image env with no rendering cost; Atari Breakout when ale-py is
-installed) it measures
+installed; MuJoCo HalfCheetah when mujoco is installed) it measures
 
 (a) the raw step rate: single envs stepped in a plain Python loop, and the env's own vectorized implementation
     where there is one, with random actions, in as many processes as the training runs use rollout workers (the
@@ -45,6 +45,9 @@ SF_ANCHOR_FPS = {"2x8": 6_000, "2x64": 14_500, "2x128": 17_000}
 
 ANCHOR_FLAGS = dict(use_rnn=False, recurrence=1, batch_size=512, reward_scale=0.1)
 
+# Env frames per env.step() call: Breakout skips 4 frames per agent step. Raw rates and training FPS count frames.
+FRAMES_PER_STEP = {bench_envs.BREAKOUT_ENV: 4}
+
 
 def training_configs(env: str) -> list[tuple[str, str, dict]]:
     """``(label, raw-rate implementation to compare with, cfg overrides)`` of the configurations run per env."""
@@ -70,7 +73,23 @@ def training_configs(env: str) -> list[tuple[str, str, dict]]:
                 ),
             ),
         ]
+    if env == bench_envs.HALFCHEETAH_ENV:
+        return [
+            ("SF defaults, 2x8 single envs", "single", dict(**ANCHOR_FLAGS, num_workers=2, num_envs_per_worker=8)),
+            (
+                "sf best: 2x32, 64x64 MLP",
+                "single",
+                dict(
+                    **{**ANCHOR_FLAGS, "batch_size": 2048},
+                    num_workers=2,
+                    num_envs_per_worker=32,
+                    encoder_mlp_layers=[64, 64],
+                ),
+            ),
+        ]
     pixels = dict(**ANCHOR_FLAGS, obs_scale=255.0)
+    if env == bench_envs.BREAKOUT_ENV:
+        pixels.update(env_frameskip=4, env_framestack=4, encoder_conv_architecture="convnet_atari")
     return [
         ("SF defaults, 2x8 single envs", "single", dict(**pixels, num_workers=2, num_envs_per_worker=8)),
         (
@@ -89,6 +108,8 @@ def _make_single(env: str):
         return bench_envs.make_pixel_env(env)
     if env == bench_envs.BREAKOUT_ENV:
         return bench_envs.make_breakout_env(env)
+    if env == bench_envs.HALFCHEETAH_ENV:
+        return bench_envs.make_halfcheetah_env(env)
     import gymnasium as gym
 
     return gym.make(env)
@@ -125,8 +146,9 @@ def _step_loop(env: str, impl: str, num_envs: int, seconds: float, out: mp.Queue
         envs = [_make_single(env) for _ in range(num_envs)]
         for i, e in enumerate(envs):
             e.reset(seed=i)
-        n = envs[0].action_space.n
-        actions = rng.integers(0, n, 4096).tolist()
+        space = envs[0].action_space
+        space.seed(0)
+        actions = [space.sample() for _ in range(4096)]
         deadline = time.perf_counter() + seconds
         i = 0
         while time.perf_counter() < deadline:
@@ -136,7 +158,7 @@ def _step_loop(env: str, impl: str, num_envs: int, seconds: float, out: mp.Queue
                 if term or trunc:
                     e.reset()
         steps = i
-    out.put(steps)
+    out.put(steps * FRAMES_PER_STEP.get(env, 1))
 
 
 def raw_step_rate(env: str, impl: str, num_envs: int, processes: int, seconds: float) -> float:
@@ -283,7 +305,11 @@ def main(argv=None) -> int:
         "--reward-seconds", type=float, default=90.0, help="CartPole runs continue up to this long to reach reward 450"
     )
     parser.add_argument("--raw-seconds", type=float, default=4.0, help="seconds of each raw step-rate measurement")
-    parser.add_argument("--envs", default="cartpole,pixels,breakout", help="comma-separated: cartpole,pixels,breakout")
+    parser.add_argument(
+        "--envs",
+        default="cartpole,pixels,breakout,halfcheetah",
+        help="comma-separated: cartpole,pixels,breakout,halfcheetah",
+    )
     parser.add_argument("--train-dir", default="/tmp/sf_bench", help="experiment folders of the training runs")
     parser.add_argument("--train-one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -304,6 +330,11 @@ def main(argv=None) -> int:
             envs.append(bench_envs.BREAKOUT_ENV)
         else:
             print("(Atari Breakout skipped: ale-py is not installed)")
+    if "halfcheetah" in wanted:
+        if bench_envs.mujoco_available():
+            envs.append(bench_envs.HALFCHEETAH_ENV)
+        else:
+            print("(MuJoCo HalfCheetah skipped: mujoco is not installed)")
 
     ram = psutil.virtual_memory().total / 2**30
     print(f"machine: {os.cpu_count()} CPUs, {ram:.1f} GiB RAM, load average {os.getloadavg()}")
@@ -336,7 +367,7 @@ def main(argv=None) -> int:
             rows.append((env, f"sf train: {label}", result["fps"], ratio, result, impl, base))
 
     print()
-    header = f"{'env':<14} {'mode':<58} {'FPS':>10} {'ratio to raw':>13} {'peak RSS':>10} {'peak PSS':>10}"
+    header = f"{'env':<18} {'mode':<58} {'FPS':>10} {'ratio to raw':>13} {'peak RSS':>10} {'peak PSS':>10}"
     header += f" {'to 450':>8}"
     print(header)
     print("-" * len(header))
@@ -348,7 +379,7 @@ def main(argv=None) -> int:
         reward = ""
         if result and env == CARTPOLE:
             reward = f"{result['reward_time']:.0f} s" if result["reward_time"] is not None else "n/r"
-        print(f"{env:<14} {mode:<58} {fps_text:>10} {ratio_text:>13} {rss:>10} {pss:>10} {reward:>8}")
+        print(f"{env:<18} {mode:<58} {fps_text:>10} {ratio_text:>13} {rss:>10} {pss:>10} {reward:>8}")
     print()
     print(
         "ratio to raw: training FPS / raw step rate of the same env implementation on the same number of processes. "
