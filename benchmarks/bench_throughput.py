@@ -93,9 +93,16 @@ def training_configs(env: str) -> list[tuple[str, str, dict]]:
     return [
         ("SF defaults, 2x8 single envs", "single", dict(**pixels, num_workers=2, num_envs_per_worker=8)),
         (
-            "sf best: batched, 2x32",
+            "sf best: batched, 2x32, small conv (16-32 ch, 256 fc)",
             "single",
-            dict(**{**pixels, "batch_size": 1024}, num_workers=2, num_envs_per_worker=32, batched_sampling=True),
+            dict(
+                **{**pixels, "batch_size": 1024},
+                num_workers=2,
+                num_envs_per_worker=32,
+                batched_sampling=True,
+                encoder_conv_architecture="convnet_impala",
+                encoder_conv_mlp_layers=[256],
+            ),
         ),
     ]
 
