@@ -64,3 +64,22 @@ def test_breakout_trains_end_to_end_then_enjoys(tmp_path):
 
     status, avg_reward = enjoy_atari.main([*names, "--no_render", "--max_num_episodes=2", "--max_num_frames=4000"])
     assert status == 0 and math.isfinite(avg_reward) and avg_reward >= 0.0
+
+
+def test_runtime_episode_records_carry_the_whole_games_unclipped_score():
+    from sf_runtime import create_env
+
+    atari_env.register_atari_envs()
+    env = create_env("atari_breakout", train_atari.parse_args(["--env=atari_breakout"]))
+    env.reset(seed=1)
+    records = []
+    for _ in range(5000):
+        *_, infos = env.step([env.action_space.sample()])
+        if "episode" in infos[0]:
+            records.append(infos[0]["episode"])
+            if "game_score" in records[-1]:
+                break
+    assert len(records) == 5  # one episode per life for the learner, the game's score on the last
+    assert records[-1]["game_score"] >= sum(r["reward"] for r in records)  # unclipped >= clipped
+    assert records[-1]["game_frames"] >= 4 * sum(r["length"] for r in records)
+    env.close()

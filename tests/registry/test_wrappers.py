@@ -195,3 +195,21 @@ def test_real_breakout_through_the_standard_preprocessing():
             obs, _ = env.reset()
     assert obs.std() > 0  # a real screen, not a blank frame
     env.close()
+
+
+def test_game_score_sums_unclipped_rewards_over_all_lives():
+    env = atari_preprocessing(ToyArcade(lives=2, frames_per_life=8), noop_max=1, fire_reset=False)
+    env.reset(seed=0)
+    life_episodes, game_stats = 0, None
+    for _ in range(50):
+        _, reward, terminated, truncated, info = env.step(0)
+        assert reward == 1.0  # the learner sees clipped rewards
+        if terminated or truncated:
+            life_episodes += 1
+            if info["game_over"]:
+                game_stats = info["episode_extra_stats"]
+                break
+            assert "episode_extra_stats" not in info
+            env.reset()
+    assert life_episodes == 2
+    assert game_stats == {"game_score": 2.0 * 16, "game_frames": 16}  # reward 2 per frame, 2 lives of 8 frames

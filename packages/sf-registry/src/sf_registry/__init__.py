@@ -36,6 +36,7 @@ from sf_registry._wrappers import (
     MaxAndSkipEnv,
     NoopResetEnv,
     PixelFormatChwWrapper,
+    RecordGameScore,
     ResizeWrapper,
     atari_preprocessing,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "MaxAndSkipEnv",
     "NoopResetEnv",
     "PixelFormatChwWrapper",
+    "RecordGameScore",
     "ResizeWrapper",
     "__version__",
     "atari_preprocessing",

@@ -7,7 +7,8 @@ no-op starts -> frame skip with max-pooling -> episodic life -> fire on reset ->
 -> frame stack 4
 
 which turns a ``(210, 160, 3)`` RGB (or ``(210, 160)`` grayscale) ALE screen into ``(4, 84, 84)`` uint8 observations,
-channels first, as sf's convolutional encoders expect.
+channels first, as sf's convolutional encoders expect. :class:`RecordGameScore` underneath them reports each whole
+game's unclipped score.
 """
 
 from __future__ import annotations
@@ -33,6 +34,38 @@ def _check_positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+class RecordGameScore(gym.Wrapper):
+    """Reports the unclipped score and frame count of each whole game in ``info["episode_extra_stats"]``.
+
+    Placed right on the raw env, under :class:`EpisodicLifeEnv` and :class:`ClipRewardEnv`, it sums the game's own
+    rewards over all lives. On the step the game ends, ``info["episode_extra_stats"]`` gets ``game_score`` and
+    ``game_frames``, which sf's episode statistics pick up (the learner's episodes are single lives with clipped
+    rewards, which say little about how well the game is played).
+    """
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.score = 0.0
+        self.frames = 0
+
+    def reset(self, **kwargs) -> tuple[Any, dict]:
+        self.score, self.frames = 0.0, 0
+        return self.env.reset(**kwargs)
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.score += float(reward)
+        self.frames += 1
+        if terminated or truncated:
+            info = dict(info)
+            info["episode_extra_stats"] = {
+                **info.get("episode_extra_stats", {}),
+                "game_score": self.score,
+                "game_frames": self.frames,
+            }
+        return obs, reward, terminated, truncated, info
 
 
 class NoopResetEnv(gym.Wrapper):
@@ -298,6 +331,7 @@ def atari_preprocessing(
     grayscale: bool = True,
     frame_stack: int = 4,
     clip_reward: bool = True,
+    record_game_score: bool = True,
 ) -> gym.Env:
     """Wraps an Atari env (ALE with ``frameskip=1``) in the standard DQN/PPO preprocessing.
 
@@ -311,10 +345,13 @@ def atari_preprocessing(
         grayscale: One luminance channel instead of RGB.
         frame_stack: Number of stacked frames (1 disables stacking, but keeps a channel axis first).
         clip_reward: Rewards become their sign.
+        record_game_score: Report each whole game's unclipped score (:class:`RecordGameScore`).
 
     Returns:
         The wrapped env; observations are uint8 ``(frame_stack, screen_size, screen_size)`` for grayscale.
     """
+    if record_game_score:
+        env = RecordGameScore(env)
     if noop_max > 0:
         env = NoopResetEnv(env, noop_max=noop_max)
     if frame_skip > 1:
