@@ -6,8 +6,8 @@ Env names are ``atari_<game>`` (``atari_breakout``, ``atari_pong``, ...; :data:`
 ALE's v5 game with ``frameskip=1`` (the wrappers skip frames), no sticky actions, the minimal action set, and the
 preprocessing of Mnih et al. (2015): up to 30 no-op starts, frame skip ``env_frameskip`` (4) with max-pooling of the
 last two frames, a lost life ends the episode for the learner, FIRE after a reset where the game needs it, 84x84
-grayscale, ``env_framestack`` (4) stacked frames, rewards clipped to their sign. Episode rewards in the statistics are
-therefore clipped, per life.
+grayscale, ``env_framestack`` (4) stacked frames, rewards clipped to their sign. The learner's episodes are therefore
+single lives with clipped rewards; each whole game's unclipped score appears in the statistics as ``game_score``.
 """
 
 from __future__ import annotations
