@@ -96,12 +96,15 @@ def training_configs(env: str) -> list[tuple[str, str, dict]]:
             "sf best: batched, 2x32, small conv (16-32 ch, 256 fc)",
             "single",
             dict(
-                **{**pixels, "batch_size": 1024},
+                **{
+                    **pixels,
+                    "batch_size": 1024,
+                    "encoder_conv_architecture": "convnet_impala",
+                    "encoder_conv_mlp_layers": [256],
+                },
                 num_workers=2,
                 num_envs_per_worker=32,
                 batched_sampling=True,
-                encoder_conv_architecture="convnet_impala",
-                encoder_conv_mlp_layers=[256],
             ),
         ),
     ]
