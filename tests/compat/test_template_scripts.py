@@ -218,3 +218,20 @@ def test_custom_argument_is_a_real_command_line_option(trained):
     done = subprocess.run([sys.executable, "-c", script], cwd=work, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["other", "0.9", "255.0"]
+
+
+def test_train_template_also_runs_on_the_parallel_runner(trained, tmp_path):
+    work, _ = trained
+    parallel = [
+        "--device=cpu",
+        "--num_workers=2",
+        "--num_envs_per_worker=2",
+        "--rollout=16",
+        "--batch_size=64",
+        "--use_rnn=False",
+        "--train_for_env_steps=2048",
+        f"--train_dir={tmp_path}",
+    ]
+    done = _run(work, "train_custom_env.py", *NAMES, *parallel)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert list((tmp_path / "CustomEnv" / "checkpoint_p0").glob("checkpoint_*.pth"))
