@@ -1,6 +1,7 @@
 """An env declared by sf-examples' ``sf.envs`` entry point: found by name in a fresh process, trained and evaluated
 by ``sf-cli`` with no script and no ``--env-module``."""
 
+import json
 import re
 import subprocess
 import sys
@@ -47,24 +48,19 @@ def test_loading_the_entry_point_applies_the_envs_default_overrides():
     assert parse_args(["--env=sf_corridor", "--use_rnn=True"]).use_rnn  # the command line still wins
 
 
+def test_sf_cli_applies_the_entry_point_envs_default_overrides(tmp_path):
+    done = _sf_cli("config", "--env", "sf_corridor", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    resolved = json.loads(done.stdout)
+    assert resolved["serial_mode"]["value"] is True
+    assert resolved["serial_mode"]["source"] == "env"
+
+
 @pytest.mark.slow
 def test_sf_cli_trains_and_enjoys_it_with_no_script(tmp_path):
+    """The env's own defaults (serial, short budget) reach sf-cli with no script and no settings on the line."""
     names = ["--env", "sf_corridor", "--experiment", "corridor", "--train_dir", str(tmp_path / "train_dir")]
-    # Explicit short-run settings: they do not rely on the env's default hook reaching sf-cli.
-    short = [
-        "--serial_mode=True",
-        "--async_rl=False",
-        "--num_workers=1",
-        "--num_envs_per_worker=8",
-        "--worker_num_splits=1",
-        "--rollout=32",
-        "--batch_size=256",
-        "--use_rnn=False",
-        "--learning_rate=1e-3",
-        "--train_for_env_steps=20000",
-        "--seed=1",
-    ]
-    done = _sf_cli("train", *names, *short, "--progress=none", cwd=tmp_path)
+    done = _sf_cli("train", *names, "--seed=1", "--progress=none", cwd=tmp_path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert (tmp_path / "train_dir" / "corridor" / "config.json").is_file()
 

@@ -109,7 +109,7 @@ def resolve_cfg(args: Sequence[str], *, evaluation: bool = False) -> Config:
     parser, partial = parse_sf_args(args, evaluation=evaluation)
     if partial.env is None:
         raise ConfigError("--env is required: the name of a registered environment or a gymnasium id (see sf-cli envs)")
-    apply_env_hooks(env_spec(partial.env), parser, evaluation)
+    apply_env_hooks(env_spec(partial.env, load=True), parser, evaluation)
     return parse_full_cfg(parser, args)
 
 

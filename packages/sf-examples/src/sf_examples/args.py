@@ -36,11 +36,7 @@ def parse_args(
     if defaults:
         parser.set_defaults(**dict(defaults))
     if partial_cfg.env is not None:  # without --env, parse_full_cfg reports what is missing
-        spec = env_spec(partial_cfg.env)
-        if spec.is_lazy:
-            # An entry-point env: importing its factory's module may register it again, with its hooks.
-            spec.load_factory()
-            spec = env_spec(partial_cfg.env)
+        spec = env_spec(partial_cfg.env, load=True)
         spec.add_extra_params(parser, evaluation=evaluation)
         spec.override_defaults(parser)
     return parse_full_cfg(parser, argv)

@@ -261,15 +261,21 @@ def register_env(
     return _REGISTRY.register(name, make_env_func, add_extra_params_func, env_override_defaults_func)
 
 
-def env_spec(name: str) -> EnvSpec:
+def env_spec(name: str, *, load: bool = False) -> EnvSpec:
     """The EnvSpec of a name: registered first, then ``sf.envs`` entry points, then gymnasium ids.
 
-    Nothing is imported: the factory of an entry point stays a lazy reference.
+    Args:
+        name: The env name.
+        load: Import a lazy factory first. An entry point's module may register the env itself with its hooks
+            (extra arguments, default overrides); front ends that apply hooks ask for the loaded spec.
+
+    Without ``load`` nothing is imported: the factory of an entry point stays a lazy reference.
 
     Raises:
         EnvNotFoundError: No env has that name; the message lists the closest known names.
+        InvalidEnvFactoryError: With ``load``, a lazy factory reference cannot be imported.
     """
-    return _REGISTRY.spec(name)
+    return _REGISTRY.loaded_spec(name) if load else _REGISTRY.spec(name)
 
 
 def make_env(
