@@ -377,7 +377,7 @@ def main(argv=None) -> int:
             rows.append((env, f"sf train: {label}", result["fps"], ratio, result, impl, base))
 
     print()
-    header = f"{'env':<18} {'mode':<58} {'FPS':>10} {'ratio to raw':>13} {'peak RSS':>10} {'peak PSS':>10}"
+    header = f"{'env':<18} {'mode':<66} {'FPS':>10} {'ratio to raw':>13} {'peak RSS':>10} {'peak PSS':>10}"
     header += f" {'to 450':>8}"
     print(header)
     print("-" * len(header))
@@ -389,7 +389,7 @@ def main(argv=None) -> int:
         reward = ""
         if result and env == CARTPOLE:
             reward = f"{result['reward_time']:.0f} s" if result["reward_time"] is not None else "n/r"
-        print(f"{env:<18} {mode:<58} {fps_text:>10} {ratio_text:>13} {rss:>10} {pss:>10} {reward:>8}")
+        print(f"{env:<18} {mode:<66} {fps_text:>10} {ratio_text:>13} {rss:>10} {pss:>10} {reward:>8}")
     print()
     print(
         "ratio to raw: training FPS / raw step rate of the same env implementation on the same number of processes. "
