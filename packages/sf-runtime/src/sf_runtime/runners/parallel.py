@@ -182,6 +182,7 @@ class ParallelRunner:
         self.ctx: RunContext | None = None
         self.child_errors: dict[str, str] = {}
         self._finished = False
+        self._stuck: set[str] = set()  # components that stopped reporting: not worth waiting for at shutdown
         self._helpers = _started_helpers()
 
     # ---- setup ---------------------------------------------------------------------------------------------------
@@ -309,6 +310,7 @@ class ParallelRunner:
         limit = float(self.cfg.heartbeat_reporting_interval)
         silent = self.state.silent_components(limit)
         if silent:
+            self._stuck = {self.components[i].label for i in silent}
             now = time.monotonic()
             names = ", ".join(
                 f"{self.components[i].label} (silent for {now - self.state.last_beat(i):.0f}s)" for i in silent
@@ -414,6 +416,9 @@ class ParallelRunner:
             if self.state is not None:
                 self.state.set(STOP_SAMPLING)
                 self.state.set(STOP_ALL)
+            for comp, proc in zip(self.components, self.processes, strict=False):
+                if comp.label in self._stuck and proc.is_alive():
+                    proc.terminate()
             deadline = time.monotonic() + _JOIN_TIMEOUT_SEC
             for proc in self.processes:
                 proc.join(max(0.0, deadline - time.monotonic()))
