@@ -11,8 +11,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from sf_runtime.model.model_utils import ModelModule
 
-class ModelCore(nn.Module):
+
+class ModelCore(ModelModule):
     """Base class of cores.
 
     Subclasses implement :meth:`forward` (one step) and :meth:`get_out_size`, and set ``rnn_state_size`` (0 for a
@@ -24,16 +26,8 @@ class ModelCore(nn.Module):
 
     rnn_state_size: int = 0
 
-    def __init__(self, cfg):
-        super().__init__()
-        self.cfg = cfg
-
     def forward(self, x: torch.Tensor, rnn_states: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step: ``x`` [B, F] and ``rnn_states`` [B, S] to (outputs [B, out], new states [B, S])."""
-        raise NotImplementedError
-
-    def get_out_size(self) -> int:
-        """Number of output features per sample."""
         raise NotImplementedError
 
     def forward_chunks(self, x: torch.Tensor, initial_states: torch.Tensor, dones: torch.Tensor) -> torch.Tensor:

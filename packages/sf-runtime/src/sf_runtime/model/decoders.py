@@ -5,25 +5,16 @@ from __future__ import annotations
 from functools import partial
 
 import torch
-from torch import nn
 
-from sf_runtime.model.model_utils import create_mlp, mlp_out_size, nonlinearity
+from sf_runtime.model.model_utils import ModelModule, create_mlp, mlp_out_size, nonlinearity
 
 
-class Decoder(nn.Module):
+class Decoder(ModelModule):
     """Base class of decoders: ``forward(core_output [B, F]) -> Tensor[B, get_out_size()]``.
 
     Args:
         cfg: The configuration, kept as ``self.cfg``.
     """
-
-    def __init__(self, cfg):
-        super().__init__()
-        self.cfg = cfg
-
-    def get_out_size(self) -> int:
-        """Number of output features per sample."""
-        raise NotImplementedError
 
 
 class MlpDecoder(Decoder):

@@ -14,7 +14,7 @@ import gymnasium as gym
 import torch
 from torch import nn
 
-from sf_runtime.model.model_utils import calc_num_elements, create_mlp, mlp_out_size, nonlinearity
+from sf_runtime.model.model_utils import ModelModule, calc_num_elements, create_mlp, mlp_out_size, nonlinearity
 
 ACTION_MASK_KEY = "action_mask"
 
@@ -29,7 +29,7 @@ _RESNET_IMPALA_STAGES = [(16, 2), (32, 2), (32, 2)]
 CONV_ARCHITECTURES = (*_CONV_STACKS, "resnet_impala")
 
 
-class Encoder(nn.Module):
+class Encoder(ModelModule):
     """Base class of encoders: ``forward(obs_dict) -> Tensor[B, get_out_size()]``.
 
     Subclass it to register a custom encoder through the model factory::
@@ -48,14 +48,6 @@ class Encoder(nn.Module):
     Args:
         cfg: The configuration, kept as ``self.cfg``.
     """
-
-    def __init__(self, cfg):
-        super().__init__()
-        self.cfg = cfg
-
-    def get_out_size(self) -> int:
-        """The number of features this encoder outputs per sample."""
-        raise NotImplementedError(f"{type(self).__name__} must implement get_out_size()")
 
 
 class MlpEncoder(nn.Module):

@@ -11,6 +11,22 @@ _NONLINEARITIES = {"elu": nn.ELU, "relu": nn.ReLU, "tanh": nn.Tanh}
 _INITIALIZATIONS = ("orthogonal", "xavier_uniform", "torch_default")
 
 
+class ModelModule(nn.Module):
+    """Common base of the model parts (encoders, cores, decoders): keeps ``cfg`` and reports its output width.
+
+    Args:
+        cfg: The configuration, kept as ``self.cfg``.
+    """
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.cfg = cfg
+
+    def get_out_size(self) -> int:
+        """The number of features this module outputs per sample."""
+        raise NotImplementedError(f"{type(self).__name__} must implement get_out_size()")
+
+
 def nonlinearity(cfg, inplace: bool = False) -> nn.Module:
     """Returns a fresh activation module for ``cfg.nonlinearity`` (``elu``, ``relu`` or ``tanh``).
 
