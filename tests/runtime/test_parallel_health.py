@@ -7,12 +7,10 @@ plain name (its directory is put on sys.path), so that the worker processes can 
 from __future__ import annotations
 
 import importlib
-import os
 import time
 from pathlib import Path
 
 import gymnasium as gym
-import psutil
 import pytest
 import torch
 
@@ -73,17 +71,7 @@ def importable_envs(monkeypatch):
     return module
 
 
-def run_leftovers(before: set[str]) -> tuple[list, set[str]]:
-    segments = {name for name in os.listdir("/dev/shm") if name.startswith("sf_")} - before
-    return psutil.Process().children(recursive=True), segments
-
-
-def sf_segments() -> set[str]:
-    return {name for name in os.listdir("/dev/shm") if name.startswith("sf_")}
-
-
-def test_crashed_worker_is_named_and_run_fails(tmp_path, importable_envs, caplog):
-    before = sf_segments()
+def test_crashed_worker_is_named_and_run_fails(tmp_path, importable_envs, caplog, leftovers):
     cfg = make_cfg(**FAST, env="parallel_crashing_env", experiment="crash", train_dir=str(tmp_path))
 
     assert run_rl(cfg) == 1
@@ -91,11 +79,10 @@ def test_crashed_worker_is_named_and_run_fails(tmp_path, importable_envs, caplog
     assert "rollout_worker 1" in caplog.text
     assert "exited with code 1" in caplog.text
     assert "simulator crashed" in caplog.text
-    assert run_leftovers(before) == ([], set())
+    assert leftovers() == ([], set())
 
 
-def test_stuck_worker_is_named_by_its_heartbeat(tmp_path, importable_envs, caplog):
-    before = sf_segments()
+def test_stuck_worker_is_named_by_its_heartbeat(tmp_path, importable_envs, caplog, leftovers):
     cfg = make_cfg(**FAST, env="parallel_hanging_env", experiment="hang", train_dir=str(tmp_path))
     start = time.monotonic()
 
@@ -104,4 +91,4 @@ def test_stuck_worker_is_named_by_its_heartbeat(tmp_path, importable_envs, caplo
     assert time.monotonic() - start < 100  # it did not wait for train_for_seconds
     assert "rollout_worker 1 (silent for" in caplog.text
     assert "heartbeat_reporting_interval=4" in caplog.text
-    assert run_leftovers(before) == ([], set())
+    assert leftovers() == ([], set())

@@ -6,9 +6,6 @@ about 22; the maximum is 500). Sync runs must show a policy lag of exactly 0 in 
 
 from __future__ import annotations
 
-import os
-
-import psutil
 import pytest
 import torch
 
@@ -71,15 +68,10 @@ def summary_scalars(cfg, tag: str) -> list[float]:
     return [event.value for event in acc.Scalars(tag)]
 
 
-def sf_segments() -> set[str]:
-    return {name for name in os.listdir("/dev/shm") if name.startswith("sf_")}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("batched", [False, True], ids=["non_batched", "batched"])
 @pytest.mark.parametrize("async_rl", [False, True], ids=["sync", "async"])
-def test_parallel_runner_learns_cartpole(tmp_path, async_rl, batched):
-    segments_before = sf_segments()
+def test_parallel_runner_learns_cartpole(tmp_path, async_rl, batched, leftovers):
     observer = StopAtReward(TARGET_REWARD)
     cfg = make_cfg(
         **BASE,
@@ -104,12 +96,11 @@ def test_parallel_runner_learns_cartpole(tmp_path, async_rl, batched):
     else:
         assert lag_max >= 0
     # Nothing of the run is left: no child process, no shared-memory segment.
-    assert psutil.Process().children(recursive=True) == []
-    assert sf_segments() <= segments_before
+    assert leftovers() == ([], set())
 
 
 @pytest.mark.slow
-def test_parallel_runner_learns_cartpole_with_a_recurrent_policy(tmp_path):
+def test_parallel_runner_learns_cartpole_with_a_recurrent_policy(tmp_path, leftovers):
     observer = StopAtReward(TARGET_REWARD)
     cfg = make_cfg(
         **{**BASE, "use_rnn": True, "encoder_mlp_layers": [64]},
@@ -123,4 +114,4 @@ def test_parallel_runner_learns_cartpole_with_a_recurrent_policy(tmp_path):
 
     assert run_rl(cfg, observers=[observer]) == 0
     assert observer.best >= TARGET_REWARD
-    assert psutil.Process().children(recursive=True) == []
+    assert leftovers() == ([], set())

@@ -36,12 +36,7 @@ def small_cfg(tmp_path, experiment="exp", **overrides):
     return make_cfg(**{**SMALL, "experiment": experiment, "train_dir": str(tmp_path), **overrides})
 
 
-def sf_segments() -> set[str]:
-    return {name for name in os.listdir("/dev/shm") if name.startswith("sf_")}
-
-
-def test_run_stops_saves_and_leaves_nothing_behind(tmp_path):
-    before = sf_segments()
+def test_run_stops_saves_and_leaves_nothing_behind(tmp_path, leftovers):
     cfg = small_cfg(tmp_path, train_for_env_steps=20_000)
 
     assert run_rl(cfg) == 0
@@ -49,11 +44,10 @@ def test_run_stops_saves_and_leaves_nothing_behind(tmp_path):
     state = CheckpointManager(cfg, 0).load()
     assert state is not None and state["env_steps"] >= 20_000
     assert state["policy_version"] > 0
-    assert psutil.Process().children(recursive=True) == []
-    assert sf_segments() <= before
+    assert leftovers() == ([], set())
 
 
-def test_resume_continues_from_the_checkpoint(tmp_path):
+def test_resume_continues_from_the_checkpoint(tmp_path, leftovers):
     cfg = small_cfg(tmp_path, train_for_env_steps=10_000, async_rl=False)
     assert run_rl(cfg) == 0
     first = CheckpointManager(cfg, 0).load()
@@ -65,7 +59,7 @@ def test_resume_continues_from_the_checkpoint(tmp_path):
     assert first["env_steps"] >= 10_000
     assert second["env_steps"] >= 20_000
     assert second["policy_version"] > first["policy_version"]
-    assert psutil.Process().children(recursive=True) == []
+    assert leftovers() == ([], set())
 
 
 def test_two_policies_with_two_inference_workers_each_train_side_by_side(tmp_path):
