@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import psutil
@@ -34,3 +35,144 @@ def leftovers():
         return children, sf_segments() - segments_before
 
     return check
+
+
+class TrainingProcess:
+    """A training run in a process and session of its own, started the way a user starts one, for fault injection.
+
+    The process runs ``run_rl(make_cfg(**cfg))`` and exits with its status. ``env_module`` (a ``.py`` file) is
+    imported first by its stem, with its directory on ``sys.path`` so the worker processes can import it too: it
+    registers the (faulty) envs the run uses. Output goes to ``<tmp_path>/<experiment>.out``.
+
+    Every fault test ends with :meth:`assert_clean` (no process of the session, nothing of the run in /dev/shm) and
+    :meth:`load_experiment` (config.json and the latest checkpoint load).
+    """
+
+    def __init__(self, tmp_path, experiment: str, cfg: dict, env_module=None) -> None:
+        import json
+        import subprocess
+        import sys
+
+        self.tmp_path = tmp_path
+        self.experiment = experiment
+        self.cfg = {**cfg, "experiment": experiment, "train_dir": str(tmp_path)}
+        lines = ["import json, sys"]
+        if env_module is not None:
+            lines += [f"sys.path.insert(0, {str(env_module.parent)!r})", f"import {env_module.stem}"]
+        lines += [
+            "from sf_config import make_cfg",
+            "from sf_runtime import run_rl",
+            "if __name__ == '__main__':",
+            f"    sys.exit(run_rl(make_cfg(**json.loads({json.dumps(self.cfg)!r}))))",
+        ]
+        self.script = tmp_path / f"{experiment}_train.py"
+        self.script.write_text("\n".join(lines) + "\n")
+        self.out_path = tmp_path / f"{experiment}.out"
+        self._out = open(self.out_path, "w")  # noqa: SIM115 (closed in wait)
+        self.proc = subprocess.Popen(
+            [sys.executable, str(self.script)], stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.pid = self.proc.pid
+
+    @property
+    def log_path(self):
+        """The run's ``sf_log.txt``."""
+        return self.tmp_path / self.experiment / "sf_log.txt"
+
+    def output(self) -> str:
+        """Everything the process printed so far."""
+        self._out.flush()
+        return self.out_path.read_text(errors="replace")
+
+    def wait_for(self, text: str, timeout: float = 240.0) -> None:
+        """Wait until ``text`` appears in the output (e.g. ``"Fps is"``: it is sampling); fail if the process ends."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the run ended (code {self.proc.returncode}) before {text!r}:\n{self.output()}")
+            time.sleep(0.1)
+        raise AssertionError(f"no {text!r} within {timeout}s:\n{self.output()}")
+
+    def session_processes(self) -> list[psutil.Process]:
+        """Every live process of the run's session (the main process and all it started), zombies excluded."""
+        found = []
+        for proc in psutil.process_iter():
+            try:
+                if os.getsid(proc.pid) == self.pid and proc.status() != psutil.STATUS_ZOMBIE:
+                    found.append(proc)
+            except (psutil.Error, ProcessLookupError, PermissionError):
+                continue
+        return found
+
+    def children(self) -> list[psutil.Process]:
+        """The live processes of the run other than the main process."""
+        return [p for p in self.session_processes() if p.pid != self.pid]
+
+    def send(self, sig: int, group: bool = False) -> None:
+        """Send a signal to the main process, or to every process of the run (``group``, as a terminal does)."""
+        if group:
+            os.killpg(self.pid, sig)
+        else:
+            os.kill(self.pid, sig)
+
+    def wait(self, timeout: float = 120.0) -> int:
+        """Wait for the main process to exit; its exit code."""
+        code = self.proc.wait(timeout=timeout)
+        self._out.flush()
+        return code
+
+    def shm_leftovers(self) -> list[str]:
+        """The run's segments still in /dev/shm (``sf_<main pid>_*``)."""
+        return sorted(name for name in os.listdir("/dev/shm") if name.startswith(f"sf_{self.pid}_"))
+
+    def assert_clean(self, timeout: float = 30.0) -> None:
+        """No process of the run survives (waiting up to ``timeout``) and /dev/shm holds nothing of it."""
+        _gone, alive = psutil.wait_procs(self.session_processes(), timeout=timeout)
+        assert alive == [], f"processes of the run survive: {alive}\n{self.output()}"
+        assert self.shm_leftovers() == [], self.output()
+
+    def load_experiment(self, policy_id: int = 0):
+        """Load the experiment as a resumed run would: ``(saved config, latest checkpoint state or None)``."""
+        import json
+
+        from sf_config import Config
+        from sf_runtime.storage import CheckpointManager
+
+        saved = json.loads((self.tmp_path / self.experiment / "config.json").read_text())
+        cfg = Config.from_dict(saved)
+        return cfg, CheckpointManager(cfg, policy_id).load()
+
+    def close(self) -> None:
+        """Kill whatever is left (after a failed assertion) and close the output file."""
+        import signal
+
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+        for proc in self.session_processes():
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+        self._out.close()
+
+
+@pytest.fixture
+def training_process(tmp_path):
+    """Start training runs in processes of their own: ``training_process(experiment, cfg_dict, env_module=None)``.
+
+    Returns a :class:`TrainingProcess`; every run started is killed and closed at the end of the test.
+    """
+    runs: list[TrainingProcess] = []
+
+    def start(experiment: str, cfg: dict, env_module=None) -> TrainingProcess:
+        run = TrainingProcess(tmp_path, experiment, cfg, env_module)
+        runs.append(run)
+        return run
+
+    yield start
+    for run in runs:
+        run.close()
