@@ -18,6 +18,7 @@ from gymnasium import spaces
 PIXEL_ENV = "bench_pixels"
 BREAKOUT_ENV = "bench_breakout"
 HALFCHEETAH_ENV = "bench_halfcheetah"
+CARTPOLE_SINGLE_ENV = "bench_cartpole_single"
 
 
 class PixelEnv(gym.Env):
@@ -127,11 +128,17 @@ def make_breakout_vector(num_envs: int):
     )
 
 
+def make_cartpole_single_env(full_env_name, cfg=None, env_config=None, render_mode=None):
+    """CartPole-v1 as a single env, so that batched sampling steps a plain loop of them (not the native vector)."""
+    return gym.make("CartPole-v1", render_mode=render_mode)
+
+
 def register_bench_envs() -> None:
     """Register the benchmark envs with sf's registry."""
     from sf_registry import register_env
 
     register_env(PIXEL_ENV, make_pixel_env)
+    register_env(CARTPOLE_SINGLE_ENV, make_cartpole_single_env)
     if breakout_available():
         register_env(BREAKOUT_ENV, make_breakout_env)
     if mujoco_available():

@@ -14,7 +14,12 @@ installed; MuJoCo HalfCheetah when mujoco is installed) it measures
 (b) the training FPS of sf (env frames sampled per second, after startup) in a configuration equal to Sample
     Factory's defaults with the anchor's flags, and in sf's best configuration for the env; each with its ratio to
     the raw step rate of the same env implementation, the peak resident (RSS) and proportional (PSS) memory of the
-    whole process tree (sampled every 0.5 s), and on CartPole the seconds until the average reward reached 450.
+    whole process tree (sampled every 0.5 s), and on CartPole the seconds until the average reward reached 450;
+    on CartPole the best configurations are run twice: stepping single envs in a plain loop inside each worker
+    (compared with the single-env raw rate) and stepping gymnasium's vector implementation (compared with its rate);
+(c) the learner's own ceiling: samples per second of ``Learner.train`` alone on one core with the same model and
+    batch size, and the training FPS as a share of it. Where the env is far cheaper than the model (CartPole's
+    vector env, the pixel env on a CPU), this, not the env, bounds training FPS.
 
 Each training configuration runs in a fresh process (this script with ``--train-one``), so memory and startup
 are measured per configuration.
@@ -58,6 +63,20 @@ def training_configs(env: str) -> list[tuple[str, str, dict]]:
                 "SF defaults, 2x128 batched",
                 "vector",
                 dict(**ANCHOR_FLAGS, num_workers=2, num_envs_per_worker=128, batched_sampling=True),
+            ),
+            (
+                "sf best, single envs: batched plain loop, 2x256, 64x64 MLP",
+                "single",
+                dict(
+                    **{**ANCHOR_FLAGS, "batch_size": 4096},
+                    env=bench_envs.CARTPOLE_SINGLE_ENV,
+                    num_workers=2,
+                    num_envs_per_worker=256,
+                    batched_sampling=True,
+                    encoder_mlp_layers=[64, 64],
+                    learning_rate=3e-4,
+                    num_batches_to_accumulate=4,
+                ),
             ),
             (
                 "sf best: batched, 2x512, 64x64 MLP",
@@ -247,6 +266,68 @@ def train_one(spec: dict) -> dict:
     }
 
 
+def learner_one(spec: dict) -> dict:
+    """The learner's own ceiling: samples per second of ``Learner.train`` alone, one process, one thread, on batches
+    of the env's observation shape (called with --learner-one)."""
+    import torch
+
+    torch.set_num_threads(1)
+    bench_envs.register_bench_envs()
+    from sf_config import make_cfg
+    from sf_runtime import create_env
+    from sf_runtime.learning import Learner
+
+    cfg = make_cfg(env=spec["env"], device="cpu", **spec["overrides"])
+    env = create_env(spec["env"], cfg=cfg)
+    obs_space, action_space = env.observation_space, env.action_space
+    env.close()
+    learner = Learner(cfg, obs_space, action_space)
+    t_len = cfg.rollout
+    b = max(1, cfg.batch_size * cfg.num_batches_per_epoch // t_len)
+    obs = {
+        key: torch.as_tensor(np.stack([space.sample() for _ in range(b * (t_len + 1))])).reshape(
+            b, t_len + 1, *space.shape
+        )
+        for key, space in obs_space.spaces.items()
+    }
+    rnn = torch.zeros(b, t_len + 1, int(learner.actor_critic.rnn_state_size))
+    with torch.no_grad():
+        flat_obs = {key: value[:, :t_len].reshape(b * t_len, *value.shape[2:]) for key, value in obs.items()}
+        out = learner.actor_critic(learner.actor_critic.normalize_obs(flat_obs), rnn[:, :t_len].reshape(b * t_len, -1))
+    batch = {
+        "obs": obs,
+        "rnn_states": rnn,
+        "actions": out["actions"].reshape(b, t_len, *out["actions"].shape[1:]),
+        "log_prob_actions": out["log_prob_actions"].reshape(b, t_len),
+        "action_logits": out["action_logits"].reshape(b, t_len, -1),
+        "values": torch.zeros(b, t_len + 1),
+        "rewards": torch.rand(b, t_len),
+        "dones": torch.rand(b, t_len) < 0.01,
+        "time_outs": torch.zeros(b, t_len, dtype=torch.bool),
+        "policy_version": torch.zeros(b, t_len, dtype=torch.int64),
+        "valids": torch.ones(b, t_len, dtype=torch.bool),
+    }
+    learner.train(batch)  # warm-up
+    samples, start = 0, time.perf_counter()
+    while time.perf_counter() - start < spec["seconds"]:
+        batch["policy_version"].fill_(learner.policy_version)
+        learner.train(batch)
+        samples += b * t_len
+    return {"samples_per_sec": samples / (time.perf_counter() - start)}
+
+
+def learner_ceiling(env: str, overrides: dict, seconds: float) -> float | None:
+    """Run :func:`learner_one` in a fresh process; samples per second, or None when it failed."""
+    spec = {"env": env, "overrides": overrides, "seconds": seconds}
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--learner-one", json.dumps(spec)]
+    output = subprocess.run(cmd, capture_output=True, text=True).stdout
+    for line in output.splitlines():
+        if line.startswith("BENCH_RESULT "):
+            return json.loads(line[len("BENCH_RESULT ") :])["samples_per_sec"]
+    print(output[-3000:], file=sys.stderr)
+    return None
+
+
 class TreeMemory:
     """Samples the resident and proportional memory of a process and all its descendants; keeps the peaks."""
 
@@ -315,6 +396,7 @@ def main(argv=None) -> int:
         "--reward-seconds", type=float, default=90.0, help="CartPole runs continue up to this long to reach reward 450"
     )
     parser.add_argument("--raw-seconds", type=float, default=4.0, help="seconds of each raw step-rate measurement")
+    parser.add_argument("--learner-seconds", type=float, default=5.0, help="seconds of each learner-alone measurement")
     parser.add_argument(
         "--envs",
         default="cartpole,pixels,breakout,halfcheetah",
@@ -322,7 +404,12 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--train-dir", default="/tmp/sf_bench", help="experiment folders of the training runs")
     parser.add_argument("--train-one", help=argparse.SUPPRESS)
+    parser.add_argument("--learner-one", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+
+    if args.learner_one:
+        print("BENCH_RESULT " + json.dumps(learner_one(json.loads(args.learner_one))), flush=True)
+        return 0
 
     if args.train_one:
         result = train_one(json.loads(args.train_one))
@@ -360,9 +447,11 @@ def main(argv=None) -> int:
         for impl, rate in raw.items():
             label = "single envs, plain loop" if impl == "single" else "env's own vector implementation"
             rows.append((env, f"raw: {label} ({workers} processes)", rate, None, None, None, None))
-        for label, impl, overrides in configs:
+        for label, impl, config in configs:
+            overrides = dict(config)
+            train_env = overrides.pop("env", env)
             spec = {
-                "env": env,
+                "env": train_env,
                 "experiment": f"bench_{env.replace('/', '_')}_{len(rows)}",
                 "train_dir": args.train_dir,
                 "overrides": overrides,
@@ -372,13 +461,14 @@ def main(argv=None) -> int:
             }
             print(f"training {env}: {label} ...", flush=True)
             result = run_training(spec)
+            result["learner"] = learner_ceiling(train_env, overrides, args.learner_seconds)
             base = raw.get(impl, raw["single"])
             ratio = result["fps"] / base if result["fps"] else None
             rows.append((env, f"sf train: {label}", result["fps"], ratio, result, impl, base))
 
     print()
-    header = f"{'env':<18} {'mode':<66} {'FPS':>10} {'ratio to raw':>13} {'peak RSS':>10} {'peak PSS':>10}"
-    header += f" {'to 450':>8}"
+    header = f"{'env':<18} {'mode':<70} {'FPS':>10} {'ratio to raw':>13} {'learner alone':>14} {'FPS/learner':>12}"
+    header += f" {'peak RSS':>10} {'peak PSS':>10} {'to 450':>8}"
     print(header)
     print("-" * len(header))
     for env, mode, fps, ratio, result, _impl, _base in rows:
@@ -389,12 +479,20 @@ def main(argv=None) -> int:
         reward = ""
         if result and env == CARTPOLE:
             reward = f"{result['reward_time']:.0f} s" if result["reward_time"] is not None else "n/r"
-        print(f"{env:<18} {mode:<66} {fps_text:>10} {ratio_text:>13} {rss:>10} {pss:>10} {reward:>8}")
+        learner = result.get("learner") if result else None
+        learner_text = f"{learner:,.0f}" if learner else ""
+        share = f"{fps / learner:.0%}" if learner and fps else ""
+        print(
+            f"{env:<18} {mode:<70} {fps_text:>10} {ratio_text:>13} {learner_text:>14} {share:>12} {rss:>10} {pss:>10}"
+            f" {reward:>8}"
+        )
     print()
     print(
         "ratio to raw: training FPS / raw step rate of the same env implementation on the same number of processes. "
         "to 450: seconds from the start of training until the average reward of the last 100 episodes reached 450 "
-        "(n/r: not reached within --reward-seconds)."
+        "(n/r: not reached within --reward-seconds). learner alone: samples per second that Learner.train reaches "
+        "by itself on one core with that configuration's model and batch (the ceiling of training FPS when the "
+        "learner has one core); FPS/learner: training FPS as a share of it."
     )
     print(
         "Sample Factory 2.1.1 anchor on this machine (CartPole-v1, same flags): "
