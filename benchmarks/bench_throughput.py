@@ -47,6 +47,8 @@ CARTPOLE = "CartPole-v1"
 # Sample Factory 2.1.1 on this 2-core machine, CartPole-v1, --use_rnn=False --recurrence=1 --batch_size=512
 # --reward_scale=0.1 (2 workers): measured by the project as the anchor. Printed for reference, not re-measured.
 SF_ANCHOR_FPS = {"2x8": 6_000, "2x64": 14_500, "2x128": 17_000}
+# Its peak PSS of the whole process tree, measured with this script's TreeMemory (2x8, same flags).
+SF_ANCHOR_PSS_GIB = {"async runner": 1.06, "serial mode": 0.42}
 
 ANCHOR_FLAGS = dict(use_rnn=False, recurrence=1, batch_size=512, reward_scale=0.1)
 
@@ -59,6 +61,11 @@ def training_configs(env: str) -> list[tuple[str, str, dict]]:
     if env == CARTPOLE:
         return [
             ("SF defaults, 2x8 single envs", "single", dict(**ANCHOR_FLAGS, num_workers=2, num_envs_per_worker=8)),
+            (
+                "SF defaults, serial mode, 2x8 single envs",
+                "single",
+                dict(**ANCHOR_FLAGS, num_workers=2, num_envs_per_worker=8, serial_mode=True),
+            ),
             (
                 "SF defaults, 2x128 batched",
                 "vector",
@@ -230,7 +237,8 @@ def train_one(spec: dict) -> dict:
         def on_iteration(self, run):
             now = time.monotonic()
             elapsed = now - self.t0
-            frames = run.frames.total
+            # the parallel runner counts frames as sampled; the serial one trains on each as it is sampled
+            frames = run.frames.total if hasattr(run, "frames") else run.total_env_steps
             if elapsed >= warmup and self.first is None:
                 self.first = (now, frames)
             if self.first is not None and elapsed <= warmup + seconds:
@@ -497,6 +505,9 @@ def main(argv=None) -> int:
     print(
         "Sample Factory 2.1.1 anchor on this machine (CartPole-v1, same flags): "
         + ", ".join(f"{k}: {v:,} FPS" for k, v in SF_ANCHOR_FPS.items())
+        + "; peak PSS "
+        + ", ".join(f"{k}: {v:.2f} GiB" for k, v in SF_ANCHOR_PSS_GIB.items())
+        + " (its torch is the CPU build; PyPI's CUDA build that sf uses costs about 0.3 GiB more per process at import)"
     )
     return 0
 
