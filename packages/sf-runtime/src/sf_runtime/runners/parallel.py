@@ -45,8 +45,10 @@ from sf_runtime.sampling.inference_worker import inference_worker_main
 from sf_runtime.sampling.process_setup import snapshot_env_registry
 from sf_runtime.sampling.rollout_worker import rollout_worker_main
 from sf_runtime.sampling.shared_memory import SharedArena
+from sf_runtime.sampling.shm_guard import check_shm_budget, sweep_stale_segments
 from sf_runtime.sampling.trajectories import StepFormat, TrajectoryLayout, allocate_trajectories
 from sf_runtime.sampling.weights import WeightSlot
+from sf_runtime.storage import check_checkpoint_space
 
 log = logging.getLogger(__name__)
 
@@ -202,9 +204,11 @@ class ParallelRunner:
         from sf_runtime.envs import probe_env_info
 
         cfg = self.cfg
+        sweep_stale_segments()
         info = probe_env_info(cfg)
         num_agents = int(info.num_agents)
         step_format, model = _step_format(cfg, info.obs_space, info.action_space)
+        check_checkpoint_space(cfg, sum(t.numel() * t.element_size() for t in model.state_dict().values()))
         rows_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits * num_agents
         layout = TrajectoryLayout(
             num_workers=cfg.num_workers,
@@ -213,10 +217,15 @@ class ParallelRunner:
             buffers_per_split=_buffers_per_split(cfg, rows_per_split, cfg.num_policies),
             rollout=cfg.rollout,
         )
-        trajectories = allocate_trajectories(self.arena, layout, info.obs_space, step_format)
-        weights = [WeightSlot.allocate(self.arena, model).handle for _ in range(cfg.num_policies)]
         self.components = self._components()
-        self.state = RunState.allocate(self.arena, len(self.components))
+
+        def allocate(arena: Any) -> tuple[Any, list[Any], RunState]:
+            trajectories = allocate_trajectories(arena, layout, info.obs_space, step_format)
+            weights = [WeightSlot.allocate(arena, model).handle for _ in range(cfg.num_policies)]
+            return trajectories, weights, RunState.allocate(arena, len(self.components))
+
+        check_shm_budget(cfg, allocate)  # sized by the same code, before anything is created
+        trajectories, weights, self.state = allocate(self.arena)
 
         def new_queue() -> faster_fifo.Queue:
             return faster_fifo.Queue(max_size_bytes=_QUEUE_BYTES)

@@ -13,7 +13,13 @@ from sf_runtime.storage.checkpoints import (
 )
 from sf_runtime.storage.config_file import CONFIG_FILE, config_path, load_saved_config, save_config
 from sf_runtime.storage.errors import CheckpointError, StorageError
-from sf_runtime.storage.experiment import RESTART_BEHAVIORS, check_writable, experiment_dir, prepare_experiment_dir
+from sf_runtime.storage.experiment import (
+    RESTART_BEHAVIORS,
+    check_checkpoint_space,
+    check_writable,
+    experiment_dir,
+    prepare_experiment_dir,
+)
 from sf_runtime.storage.log_file import LOG_FILE, close_log_file, setup_log_file
 from sf_runtime.storage.summaries import SummaryWriter, summary_dir
 
@@ -28,6 +34,7 @@ __all__ = [
     "SummaryWriter",
     "atomic_write",
     "atomic_write_bytes",
+    "check_checkpoint_space",
     "check_writable",
     "checkpoint_dir",
     "close_log_file",

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sf_runtime.storage.atomic import remove_stale_temp_files
 from sf_runtime.storage.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -107,4 +108,33 @@ def prepare_experiment_dir(cfg: Any) -> Path:
             f"--train_dir (now {cfg.train_dir!r})."
         ) from exc
     check_writable(exp_dir)
+    for stale in remove_stale_temp_files(exp_dir):
+        log.info("Removed %s, left by a write that did not finish (the run was killed)", stale)
     return exp_dir
+
+
+def check_checkpoint_space(cfg: Any, model_bytes: int) -> int:
+    """Raises StorageError unless the experiment directory has room for the checkpoints of a model of this size.
+
+    A checkpoint holds the weights and the optimizer's two moment estimates (about three times the model), and a new
+    one is written before the oldest of the ``keep_checkpoints`` is deleted; a best checkpoint may sit beside them.
+
+    Args:
+        cfg: the configuration (``train_dir``, ``experiment``, ``keep_checkpoints``, ``num_policies``).
+        model_bytes: bytes of one policy's state dict (parameters and buffers).
+
+    Returns:
+        The bytes required.
+    """
+    per_checkpoint = 3 * int(model_bytes) + 64 * 1024
+    copies = int(getattr(cfg, "keep_checkpoints", 2)) + 2
+    needed = max(MIN_FREE_BYTES, per_checkpoint * copies * int(getattr(cfg, "num_policies", 1)))
+    exp_dir = experiment_dir(cfg)
+    free = shutil.disk_usage(exp_dir).free
+    if free < needed:
+        raise StorageError(
+            f"The experiment directory {exp_dir} has only {free / 2**20:.1f} MiB free, but the checkpoints of this "
+            f"run need {needed / 2**20:.1f} MiB ({copies} copies of about {per_checkpoint / 2**20:.1f} MiB per "
+            "policy); free some space, choose another --train_dir, or lower --keep_checkpoints."
+        )
+    return needed

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import numbers
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sf_runtime.storage.errors import StorageError
 from sf_runtime.storage.experiment import experiment_dir
+
+log = logging.getLogger(__name__)
 
 SUMMARY_DIR = ".summary"
 
@@ -33,15 +39,38 @@ class SummaryWriter:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._writer = _TorchSummaryWriter(log_dir=str(self.log_dir), flush_secs=flush_secs)
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        # TensorBoard writes from a thread and re-raises its OSError (e.g. a full disk) here, naming no file.
+        try:
+            yield
+        except OSError as exc:
+            raise StorageError(
+                f"Cannot write TensorBoard summaries to {self.log_dir} ({exc.strerror or exc}); free disk space or "
+                "fix permissions of the train_dir."
+            ) from exc
+
     def scalar(self, tag: str, value: float, step: int) -> None:
-        """Writes one scalar at env step ``step``."""
-        self._writer.add_scalar(tag, float(value), global_step=int(step))
+        """Writes one scalar at env step ``step``.
+
+        Raises:
+            StorageError: the event file cannot be written (names the directory and the reason).
+        """
+        with self._writing():
+            self._writer.add_scalar(tag, float(value), global_step=int(step))
 
     def scalars(self, values: dict[str, Any], step: int) -> None:
         """Writes every real-number entry of values (numbers, numpy scalars, 0-d tensors) at env step ``step``.
 
         None and non-numeric entries are skipped; NaN and inf are written as they are.
+
+        Raises:
+            StorageError: the event file cannot be written (names the directory and the reason).
         """
+        with self._writing():
+            self._add_scalars(values, step)
+
+    def _add_scalars(self, values: dict[str, Any], step: int) -> None:
         for tag, value in values.items():
             if value is None or isinstance(value, str):
                 continue
@@ -51,12 +80,20 @@ class SummaryWriter:
                 self._writer.add_scalar(tag, float(value), global_step=int(step))
 
     def flush(self) -> None:
-        """Writes buffered events to disk."""
-        self._writer.flush()
+        """Writes buffered events to disk.
+
+        Raises:
+            StorageError: the event file cannot be written (names the directory and the reason).
+        """
+        with self._writing():
+            self._writer.flush()
 
     def close(self) -> None:
-        """Flushes and closes the event file."""
-        self._writer.close()
+        """Flushes and closes the event file; a failure to write the last events is logged, not raised."""
+        try:
+            self._writer.close()
+        except OSError as exc:
+            log.warning("The last TensorBoard summaries in %s were not written: %s", self.log_dir, exc)
 
     def __enter__(self) -> SummaryWriter:
         return self

@@ -1,0 +1,179 @@
+"""Fault injection: the resources a run needs are missing (issue 7, item 6).
+
+* an unwritable train_dir, and a full one, are refused before training starts, naming the path and the fix;
+* a train_dir that fills up DURING training: the checkpoint write fails with "No space left on device", its temporary
+  file is removed, the earlier checkpoints survive and load, the run stops with exit code 1 and leaves nothing;
+* /dev/shm too small for the trajectory buffers is detected before any shared memory is allocated (and before any
+  worker starts), with the size needed, the size free, and how to fix it.
+
+The train_dir faults use a small tmpfs mounted over the experiment directory (we are root in the test machine);
+the tests are skipped, saying why, where mounting is not permitted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from sf_runtime.storage import load_checkpoint_file
+
+SMALL = dict(
+    env="CartPole-v1",
+    device="cpu",
+    num_workers=2,
+    num_envs_per_worker=2,
+    worker_num_splits=1,
+    rollout=16,
+    batch_size=32,
+    use_rnn=False,
+    encoder_mlp_layers=[32],
+    heartbeat_interval=1,
+    heartbeat_reporting_interval=6,
+    seed=0,
+)
+
+
+@contextlib.contextmanager
+def tmpfs_at(directory, size: str, read_only: bool = False):
+    """Mount a tmpfs of ``size`` at ``directory`` (created), unmounted on exit; skip the test if mounting fails."""
+    directory.mkdir(parents=True, exist_ok=True)
+    options = f"size={size}" + (",ro" if read_only else "")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(directory)], capture_output=True, text=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs as a small train_dir here (needs root): {mounted.stderr.strip()}")
+    try:
+        yield directory
+    finally:
+        if subprocess.run(["umount", str(directory)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(directory)], capture_output=True)  # busy: detach it anyway
+
+
+def assert_no_workers_started(run) -> None:
+    """The run stopped during its setup: not one worker process reported."""
+    output = run.output()
+    assert "processes started" not in output, output
+    assert "Fps is" not in output, output
+
+
+def fill(directory, leave: int = 0) -> int:
+    """Write a filler file into ``directory`` until its filesystem is full (minus ``leave`` bytes); its size."""
+    written = 0
+    chunk = b"\0" * (1 << 16)
+    with open(directory / "filler.bin", "wb") as f:
+        while True:
+            free = shutil.disk_usage(directory).free
+            if free <= leave:
+                break
+            try:
+                written += f.write(chunk[: max(1, min(len(chunk), free - leave))])
+                f.flush()
+            except OSError as exc:
+                assert exc.errno == errno.ENOSPC
+                break
+    return written
+
+
+def test_unwritable_train_dir_is_refused_before_training(training_process, tmp_path):
+    exp_dir = tmp_path / "ro"
+    with tmpfs_at(exp_dir, "4m", read_only=True):
+        run = training_process("ro", {**SMALL, "train_for_env_steps": 10_000})
+
+        assert run.wait() == 1
+        output = run.output()
+        assert f"Cannot write to the experiment directory {exp_dir}" in output, output
+        assert "Read-only file system" in output, output
+        assert "choose a writable --train_dir or fix its permissions" in output, output
+        assert_no_workers_started(run)
+        run.assert_clean()
+        assert list(exp_dir.iterdir()) == []  # nothing could be written, nothing was
+
+
+def test_full_train_dir_is_refused_before_training(training_process, tmp_path):
+    exp_dir = tmp_path / "full"
+    with tmpfs_at(exp_dir, "8m"):
+        run = training_process("full", {**SMALL, "train_for_env_steps": 10_000})
+
+        assert run.wait() == 1
+        output = run.output()
+        assert f"The experiment directory {exp_dir} has only 8.0 MiB free" in output, output
+        assert "free some space or choose another --train_dir" in output, output
+        assert_no_workers_started(run)
+        run.assert_clean()
+        assert [p.name for p in exp_dir.iterdir()] == []
+
+
+@pytest.mark.slow
+def test_train_dir_filling_up_during_training_keeps_the_earlier_checkpoints(training_process, tmp_path):
+    exp_dir = tmp_path / "fills"
+    ckpt_dir = exp_dir / "checkpoint_p0"
+    with tmpfs_at(exp_dir, "24m"):
+        run = training_process(
+            "fills", {**SMALL, "train_for_env_steps": 10**8, "save_every_sec": 1, "keep_checkpoints": 2}
+        )
+        run.wait_for("Saved checkpoints")
+        run.wait_for("Fps is")
+        filled = fill(exp_dir)
+        before = sorted(p.name for p in ckpt_dir.glob("checkpoint_*.pth"))
+        assert filled > 0 and before, (filled, before)
+
+        assert run.wait(timeout=120) == 1
+        output = run.output()
+        assert f"Cannot write checkpoint {ckpt_dir}/checkpoint_" in output, output
+        assert "No space left on device" in output, output
+        assert "the previous checkpoints in" in output and "are kept" in output, output
+        run.assert_clean()
+
+        # No temporary file left; the checkpoints written before the disk filled are all still there and intact.
+        names = sorted(p.name for p in ckpt_dir.iterdir())
+        assert [n for n in names if ".tmp-" in n] == [], names
+        kept = sorted(p.name for p in ckpt_dir.glob("checkpoint_*.pth"))
+        assert kept and set(kept) >= set(before[-1:]), (before, kept)
+        for name in kept:
+            assert load_checkpoint_file(ckpt_dir / name)["env_steps"] > 0
+        cfg, state = run.load_experiment()
+        assert cfg.experiment == "fills" and state is not None and state["env_steps"] > 0
+        os.remove(exp_dir / "filler.bin")
+
+
+def test_dev_shm_too_small_for_the_buffers_is_detected_before_any_allocation(training_process, tmp_path):
+    free = shutil.disk_usage("/dev/shm").free
+    # Sync mode, 2 workers x 4 envs = 8 trajectories of `rollout` steps, > 50 bytes per CartPole step:
+    # a rollout this long needs more than twice what /dev/shm has free.
+    rollout = -(-2 * free // (8 * 50))
+    cfg = {**SMALL, "num_envs_per_worker": 4, "async_rl": False, "rollout": rollout, "batch_size": rollout}
+    run = training_process("shm", {**cfg, "train_for_env_steps": 10_000})
+
+    assert run.wait() == 1
+    output = run.output()
+    assert "The trajectory buffers of this run need" in output, output
+    assert f"/dev/shm has only {free / 2**30:.1f} GiB free" in output or "/dev/shm has only" in output, output
+    assert "docker run --shm-size=" in output, output
+    assert "fewer --num_workers / --num_envs_per_worker or a shorter --rollout" in output, output
+    assert f"rollout ({rollout})" in output, output
+    assert_no_workers_started(run)
+    run.assert_clean()
+    saved, state = run.load_experiment()  # config.json is whole; no training happened, so no checkpoint
+    assert saved.rollout == rollout and state is None
+
+
+def test_summaries_on_a_full_disk_fail_naming_the_directory(tmp_path):
+    from sf_config import make_cfg
+    from sf_runtime.storage import StorageError, SummaryWriter
+
+    with tmpfs_at(tmp_path / "tb", "64k"):
+        cfg = make_cfg(env="CartPole-v1", experiment="tb", train_dir=str(tmp_path))
+        writer = SummaryWriter(cfg, 0)
+        fill(tmp_path / "tb")
+        with pytest.raises(StorageError, match="No space left on device") as err:
+            for step in range(10_000):  # the event file's buffer reaches the disk at some point
+                writer.scalars({"perf/fps": 1.0, "train/loss": 0.5}, step)
+            writer.flush()
+        assert f"Cannot write TensorBoard summaries to {writer.log_dir}" in str(err.value)
+        writer.close()  # logs that the last events were lost, does not raise
