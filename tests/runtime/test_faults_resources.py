@@ -95,18 +95,33 @@ def test_unwritable_train_dir_is_refused_before_training(training_process, tmp_p
         assert list(exp_dir.iterdir()) == []  # nothing could be written, nothing was
 
 
-def test_full_train_dir_is_refused_before_training(training_process, tmp_path):
+@pytest.mark.parametrize(
+    ("size", "overrides", "message"),
+    [
+        # Below the floor every run needs: refused while preparing the directory, before anything is written.
+        ("8m", {}, "has only 8.0 MiB free (at least 16 MiB needed for checkpoints)"),
+        # Above the floor but below what this model's checkpoints need (weights + Adam moments, kept copies).
+        ("32m", {"encoder_mlp_layers": [1024, 1024]}, "has only 32.0 MiB free, but the checkpoints of this run need"),
+    ],
+    ids=["below-floor", "below-checkpoint-size"],
+)
+def test_full_train_dir_is_refused_before_training(training_process, tmp_path, size, overrides, message):
     exp_dir = tmp_path / "full"
-    with tmpfs_at(exp_dir, "8m"):
-        run = training_process("full", {**SMALL, "train_for_env_steps": 10_000})
+    with tmpfs_at(exp_dir, size):
+        run = training_process("full", {**SMALL, **overrides, "train_for_env_steps": 10_000})
 
         assert run.wait() == 1
         output = run.output()
-        assert f"The experiment directory {exp_dir} has only 8.0 MiB free" in output, output
-        assert "free some space or choose another --train_dir" in output, output
+        assert f"The experiment directory {exp_dir} {message}" in output, output
+        assert "free some space" in output and "choose another --train_dir" in output, output
         assert_no_workers_started(run)
         run.assert_clean()
-        assert [p.name for p in exp_dir.iterdir()] == []
+        if overrides:  # refused once the model's size was known: the directory was set up and loads
+            saved, state = run.load_experiment()
+            assert saved.encoder_mlp_layers == [1024, 1024] and state is None
+            assert not (exp_dir / "checkpoint_p0").exists() or not any((exp_dir / "checkpoint_p0").iterdir())
+        else:
+            assert list(exp_dir.iterdir()) == []
 
 
 @pytest.mark.slow
