@@ -192,3 +192,41 @@ def test_summaries_on_a_full_disk_fail_naming_the_directory(tmp_path):
             writer.flush()
         assert f"Cannot write TensorBoard summaries to {writer.log_dir}" in str(err.value)
         writer.close()  # logs that the last events were lost, does not raise
+
+
+def test_the_budget_counts_exactly_what_the_run_allocates(tmp_path):
+    """The sizing arena, run through the same allocation code, adds up to the bytes the real segments take."""
+    import gymnasium as gym
+    import numpy as np
+
+    from sf_config import make_cfg
+    from sf_runtime.sampling.heartbeat import RunState
+    from sf_runtime.sampling.shared_memory import SharedArena
+    from sf_runtime.sampling.shm_guard import SharedMemoryBudgetError, check_shm_budget, measure_shm_budget
+    from sf_runtime.sampling.trajectories import StepFormat, TrajectoryLayout, allocate_trajectories
+
+    layout = TrajectoryLayout(num_workers=2, num_splits=2, rows_per_split=3, buffers_per_split=2, rollout=64)
+    obs_space = gym.spaces.Dict({"obs": gym.spaces.Box(0, 255, (3, 8, 8), np.uint8)})
+
+    def allocate(arena):
+        allocate_trajectories(arena, layout, obs_space, StepFormat(((), "int64"), 2, 1))
+        RunState.allocate(arena, 5)
+
+    budget = measure_shm_budget(allocate)
+    arena = SharedArena()
+    try:
+        allocate(arena)
+        real = sum(os.stat(f"/dev/shm/{name}").st_size for name in arena.leftover_segments())
+    finally:
+        arena.unlink_all()
+    assert budget.needed == real > 0
+    assert budget.largest == (f"({layout.num_rows}, 65, 3, 8, 8) uint8", layout.num_rows * 65 * 192)
+
+    # Against a directory with less room (a small tmpfs): refused, with both sizes and the fixes.
+    cfg = make_cfg(env="CartPole-v1", num_workers=2, num_envs_per_worker=6, rollout=64)
+    with tmpfs_at(tmp_path / "shm", "4m"):
+        with pytest.raises(SharedMemoryBudgetError) as err:
+            check_shm_budget(cfg, allocate, shm_dir=str(tmp_path / "shm"))
+        assert f"{tmp_path / 'shm'} has only 4.0 MiB free" in str(err.value)
+        assert f"({budget.needed:,} bytes of arrays" in str(err.value) and "--shm-size=" in str(err.value)
+        assert list((tmp_path / "shm").iterdir()) == []  # nothing was created there
