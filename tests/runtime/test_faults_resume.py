@@ -215,14 +215,18 @@ def test_sigkill_of_the_whole_tree_at_random_moments_then_resume(training_proces
 
 
 def test_sweep_removes_segments_of_dead_runs_only(tmp_path):
-    """The sweep on fake segment files: a dead creator, a live one, and a pid reused by a newer process."""
+    """The sweep on fake segment files: dead, zombie (killed, not reaped), live, and reused-pid creators."""
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])  # not waited for: a zombie once it exits
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        time.sleep(0.2)
+        deadline = time.monotonic() + 30
+        while psutil.Process(zombie.pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+            time.sleep(0.05)
         names = {
             "dead": f"sf_{dead.pid}_feedbeef_0",
+            "zombie": f"sf_{zombie.pid}_feedbeef_1",
             "live": f"sf_{live.pid}_feedbeef_0",
             "reused": f"sf_{live.pid}_0badcafe_3",
             "other": f"sf_not_ours_{dead.pid}",
@@ -235,8 +239,9 @@ def test_sweep_removes_segments_of_dead_runs_only(tmp_path):
 
         removed = sweep_stale_segments(str(tmp_path))
 
-        assert sorted(removed) == sorted([names["dead"], names["reused"]])
+        assert sorted(removed) == sorted([names["dead"], names["zombie"], names["reused"]])
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted([names["live"], names["other"]])
     finally:
         live.kill()
         live.wait()
+        zombie.wait()

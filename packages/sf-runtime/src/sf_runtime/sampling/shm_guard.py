@@ -13,7 +13,6 @@ Two checks run at the start of every parallel run, before the first segment is c
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -43,14 +42,14 @@ class SharedMemoryBudgetError(RuntimeError):
 # ---- stale segments of dead runs -----------------------------------------------------------------------------------
 
 
-def _process_start_time(pid: int) -> float | None:
-    """When a process started (seconds since the epoch), from ``/proc``; None when unknown."""
+def _process_status(pid: int) -> tuple[str, float] | None:
+    """A process's state letter (``Z`` for a zombie) and start time (seconds since the epoch), from ``/proc``."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         with open("/proc/stat", encoding="ascii") as f:
             boot = next(float(line.split()[1]) for line in f if line.startswith("btime "))
-        return boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22 of stat: starttime
+        return fields[0], boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # fields 3 and 22 of stat
     except (OSError, ValueError, IndexError, StopIteration):
         return None
 
@@ -58,8 +57,8 @@ def _process_start_time(pid: int) -> float | None:
 def _creator_alive(pid: int, segment_mtime: float) -> bool:
     """Whether the process that created a segment still runs.
 
-    A pid can be reused: a process holding the pid that started after the segment was last written is not its
-    creator (the creator wrote it while alive, so it started earlier).
+    A zombie (killed, not yet reaped) does not run. A pid can be reused: a process holding the pid that started
+    after the segment was last written is not its creator (the creator wrote it while alive, so it started earlier).
     """
     try:
         os.kill(pid, 0)
@@ -67,8 +66,11 @@ def _creator_alive(pid: int, segment_mtime: float) -> bool:
         return False
     except PermissionError:
         pass  # exists, owned by another user
-    started = _process_start_time(pid)
-    return started is None or started <= segment_mtime + _START_TIME_SLACK_SEC
+    status = _process_status(pid)
+    if status is None:
+        return True  # no /proc: trust that the pid exists
+    state, started = status
+    return state != "Z" and started <= segment_mtime + _START_TIME_SLACK_SEC
 
 
 def sweep_stale_segments(shm_dir: str | None = SHM_DIR) -> list[str]:
@@ -99,11 +101,16 @@ def sweep_stale_segments(shm_dir: str | None = SHM_DIR) -> list[str]:
             continue
         if pid == os.getpid() or _creator_alive(pid, st.st_mtime):
             continue
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.unlink(path)
-            removed.append(name)
-            freed += st.st_size
-            dead.add(pid)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # e.g. another user's segment in a shared /dev/shm: not ours to remove
+            log.debug("Could not remove the stale segment %s: %s", path, exc)
+            continue
+        removed.append(name)
+        freed += st.st_size
+        dead.add(pid)
     if removed:
         log.warning(
             "Removed %d stale shared-memory segment(s) (%.1f MiB) of run(s) that died without cleaning up "
