@@ -469,7 +469,9 @@ def main(argv=None) -> int:
             }
             print(f"training {env}: {label} ...", flush=True)
             result = run_training(spec)
-            result["learner"] = learner_ceiling(train_env, overrides, args.learner_seconds)
+            samples_per_sec = learner_ceiling(train_env, overrides, args.learner_seconds)
+            # in env frames, like the FPS (one sample of Breakout is 4 frames)
+            result["learner"] = samples_per_sec * FRAMES_PER_STEP.get(env, 1) if samples_per_sec else None
             base = raw.get(impl, raw["single"])
             ratio = result["fps"] / base if result["fps"] else None
             rows.append((env, f"sf train: {label}", result["fps"], ratio, result, impl, base))
@@ -498,9 +500,9 @@ def main(argv=None) -> int:
     print(
         "ratio to raw: training FPS / raw step rate of the same env implementation on the same number of processes. "
         "to 450: seconds from the start of training until the average reward of the last 100 episodes reached 450 "
-        "(n/r: not reached within --reward-seconds). learner alone: samples per second that Learner.train reaches "
-        "by itself on one core with that configuration's model and batch (the ceiling of training FPS when the "
-        "learner has one core); FPS/learner: training FPS as a share of it."
+        "(n/r: not reached within --reward-seconds). learner alone: samples per second (in env frames) that "
+        "Learner.train reaches by itself on one core with that configuration's model and batch (the ceiling of "
+        "training FPS when the learner has one core); FPS/learner: training FPS as a share of it."
     )
     print(
         "Sample Factory 2.1.1 anchor on this machine (CartPole-v1, same flags): "
