@@ -206,6 +206,7 @@ def test_sigkill_of_the_whole_tree_at_random_moments_then_resume(training_proces
     swept = sum(int(n) for n in _SWEPT.findall(output))
     intact, damaged, temps = inventory(ckpt_dir)
     assert damaged == [] and temps == [], (damaged, temps)  # the damaged file was set aside, temp files removed
+    assert list(exp_dir.glob(".*.tmp-*")) == []  # nor is a config.json write of a killed run left over
     assert damaged_name is None or (ckpt_dir / (damaged_name + ".corrupt")).exists()
     saved, state = run.load_experiment()
     assert saved.experiment == EXPERIMENT and state["env_steps"] >= goal >= floor
