@@ -130,7 +130,15 @@ def test_train_dir_filling_up_during_training_keeps_the_earlier_checkpoints(trai
     ckpt_dir = exp_dir / "checkpoint_p0"
     with tmpfs_at(exp_dir, "24m"):
         run = training_process(
-            "fills", {**SMALL, "train_for_env_steps": 10**8, "save_every_sec": 1, "keep_checkpoints": 2}
+            "fills",
+            # Summaries only at the end, so the first write to meet the full disk is a checkpoint's.
+            {
+                **SMALL,
+                "train_for_env_steps": 10**8,
+                "save_every_sec": 1,
+                "keep_checkpoints": 2,
+                "experiment_summaries_interval": 10**6,
+            },
         )
         run.wait_for("Saved checkpoints")
         run.wait_for("Fps is")
