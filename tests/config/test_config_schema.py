@@ -27,6 +27,7 @@ EXPECTED = {
     "max_policy_lag": ("rl_system", 1000, None),
     "num_workers": ("rl_system", multiprocessing.cpu_count(), None),
     "num_envs_per_worker": ("rl_system", 2, None),
+    "max_env_failures": ("rl_system", 0, None),
     # data
     "batch_size": ("data", 1024, None),
     "num_batches_per_epoch": ("data", 1, None),

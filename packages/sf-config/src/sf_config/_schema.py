@@ -127,6 +127,15 @@ _TABLE: tuple[Param, ...] = (
         "Environments stepped by each rollout worker; must be divisible by worker_num_splits.",
         **_POSITIVE,
     ),
+    _p(
+        "max_env_failures",
+        int,
+        0,
+        "rl_system",
+        "Env exceptions (in reset or step) tolerated in a run: 0 stops the run at the first one (after a checkpoint); "
+        "N > 0 recreates the failing split's envs and goes on, and stops once more than N failures happened.",
+        low=0,
+    ),
     # data
     _p("batch_size", int, 1024, "data", "Minibatch size for SGD, in transitions.", **_POSITIVE),
     _p(

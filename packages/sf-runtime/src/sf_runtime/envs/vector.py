@@ -62,7 +62,11 @@ class EnvVector:
         valids: ``bool[N]``; False where the last step's transition is a native vector env's own reset step (the
             action was ignored and the reward is 0; see the module docstring). Always all True for a loop vector.
         env_ids: the unique ``env_id`` of each env.
+        failed_env: position of the env that raised in the last ``reset``/``step`` of a loop vector (None when no
+            env raised, or when the vector cannot tell its envs apart).
     """
+
+    failed_env: int | None = None
 
     def __init__(
         self,
@@ -180,8 +184,13 @@ class LoopEnvVector(EnvVector):
 
     def reset(self, obs_out=None):
         out = self._out(obs_out)
-        for env, row in self._pairs:
-            env.reset_into(out, row)
+        self.failed_env = None
+        try:
+            for env, row in self._pairs:
+                env.reset_into(out, row)
+        except BaseException:
+            self.failed_env = self.envs.index(env)  # for the error report: which env raised
+            raise
         self.valids[:] = True
         return out
 
@@ -192,8 +201,12 @@ class LoopEnvVector(EnvVector):
             actions = actions.tolist()
         episodes: list[dict] = []
         rewards, terminated, truncated = self.rewards, self.terminated, self.truncated
-        for env, row in self._pairs:
-            env.step_into(actions, row, out, rewards, terminated, truncated, episodes)
+        try:
+            for env, row in self._pairs:
+                env.step_into(actions, row, out, rewards, terminated, truncated, episodes)
+        except BaseException:
+            self.failed_env = self.envs.index(env)  # for the error report: which env raised
+            raise
         check_finite_batch(out, self._float_keys, None, self.full_env_name)  # each env checked its rewards
         return out, rewards, terminated, truncated, episodes
 
