@@ -16,18 +16,25 @@ The main process sets the run up and then only supervises:
 4. stop in order: sampling first, then a final checkpoint, then the learners; join, terminate what does not exit,
    and stop the fork server, so that no process of the run remains.
 
-Ctrl-C (SIGINT) and SIGTERM reach the main process only (children ignore SIGINT): it saves a checkpoint through the
-learners, shuts everything down and returns 2.
+Ctrl-C (SIGINT) and SIGTERM act through the main process only (children ignore both, also when the signal goes to
+the whole process group as from a terminal or a container stop): it saves a checkpoint through the learners, shuts
+everything down and returns 2. A second signal during that wind-down kills the children by force, removes the shared
+memory and exits with 2 at once. When a component fails (a process died or went silent, an env raised more often
+than ``max_env_failures`` allows) and the learners still run, a checkpoint is saved before the shutdown too, and the
+status is 1.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import multiprocessing as mp
 import multiprocessing.forkserver
 import multiprocessing.resource_tracker
+import os
 import queue
+import signal
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -42,7 +49,7 @@ from sf_runtime.runners.parallel_report import ParallelLifecycle
 from sf_runtime.sampling.context import MSG_STATE_REQUEST, RunContext
 from sf_runtime.sampling.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
 from sf_runtime.sampling.inference_worker import inference_worker_main
-from sf_runtime.sampling.process_setup import snapshot_env_registry
+from sf_runtime.sampling.process_setup import snapshot_env_registry, stop_signals_blocked
 from sf_runtime.sampling.rollout_worker import rollout_worker_main
 from sf_runtime.sampling.shared_memory import SharedArena
 from sf_runtime.sampling.shm_guard import check_shm_budget, sweep_stale_segments
@@ -73,6 +80,10 @@ _NO_ERROR_TEXT = "it reported no error (killed by a signal, out of memory, or it
 
 class ComponentFailure(RuntimeError):
     """A process of the run died or stopped reporting; the message names it (role and index)."""
+
+
+class EnvFailure(ComponentFailure):
+    """An env raised in a rollout worker more often than ``max_env_failures`` allows; the message names the env."""
 
 
 class RemoteLearner:
@@ -142,6 +153,12 @@ def _step_format(cfg: Any, obs_space: Any, action_space: Any) -> tuple[StepForma
     return fmt, model
 
 
+def _sigkill(pid: int) -> None:
+    """SIGKILL a process, if it still exists."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.kill(pid, signal.SIGKILL)
+
+
 def _started_helpers() -> tuple[bool, bool]:
     """Whether the fork server and the resource tracker of this interpreter run already (then we leave them)."""
     server = getattr(multiprocessing.forkserver, "_forkserver", None)
@@ -185,6 +202,7 @@ class ParallelRunner:
         self.child_errors: dict[str, str] = {}
         self._finished = False
         self._stuck: set[str] = set()  # components that stopped reporting: not worth waiting for at shutdown
+        self._env_failure: EnvFailure | None = None  # raised by the supervision loop once the run must stop
         self._helpers = _started_helpers()
 
     # ---- setup ---------------------------------------------------------------------------------------------------
@@ -356,6 +374,26 @@ class ParallelRunner:
                 _, label, text = msg
                 self.child_errors[label] = text
                 log.error("%s failed:\n%s", label, text)
+            elif kind == "env_failure":
+                self._on_env_failure(*msg[1:])
+
+    def _on_env_failure(self, label: str, text: str, recreated: bool) -> None:
+        """Count an env exception reported by a rollout worker; decide whether the run stops."""
+        limit = int(self.cfg.max_env_failures or 0)
+        count = self.lifecycle.record_env_failure()
+        if recreated and count <= limit:
+            log.error("Env failure %d of max_env_failures=%d (envs recreated, the run goes on): %s", count, limit, text)
+            return
+        if self._env_failure is not None:
+            log.error("Env failure %d (the run is stopping): %s", count, text)
+            return
+        if limit == 0:
+            why = "max_env_failures=0: the run stops (set max_env_failures=N to recreate failing envs up to N times)"
+        elif not recreated:
+            why = f"failure {count}; its envs could not be recreated, so the run stops"
+        else:
+            why = f"failure {count} is more than max_env_failures={limit}: the run stops"
+        self._env_failure = EnvFailure(f"{text}\n{why}")
 
     # ---- the run -------------------------------------------------------------------------------------------------
 
@@ -368,7 +406,8 @@ class ParallelRunner:
             lifecycle.restore(pid, learner)
         self.ctx = self._build_context()
         start = time.monotonic()
-        self._start_processes(self.ctx)
+        with stop_signals_blocked():  # the fork server started now must survive a SIGTERM to the process group
+            self._start_processes(self.ctx)
         self._wait_until_ready()
         self.arena.unlink_all()
         log.info("Startup took %.1fs", time.monotonic() - start)
@@ -378,6 +417,8 @@ class ParallelRunner:
         check_every = min(float(cfg.heartbeat_interval), 1.0)
         while not lifecycle.should_stop():
             self._drain_stats(timeout=0.1)
+            if self._env_failure is not None:
+                raise self._env_failure
             lifecycle.after_iteration(self.learners)
             now = time.monotonic()
             if now - last_check >= check_every:
@@ -404,41 +445,78 @@ class ParallelRunner:
         assert self.state is not None
         self.state.set(STOP_ALL)
 
-    def save_after_interrupt(self) -> None:
-        """Called after Ctrl-C / SIGTERM: stop sampling and save a checkpoint through the still-running learners."""
-        if self.state is None or self._finished:
-            return
-        alive = all(
-            proc.is_alive()
+    def _learners_alive(self) -> bool:
+        return bool(self.processes) and all(
+            proc.is_alive() and comp.label not in self._stuck
             for comp, proc in zip(self.components, self.processes, strict=False)
             if comp.role == "learner"
         )
-        if not self.processes or not alive:
+
+    def save_after_interrupt(self) -> None:
+        """Called after Ctrl-C / SIGTERM: stop sampling and save a checkpoint through the still-running learners."""
+        if self.state is None or self._finished or not self._learners_alive():
             return
         self._stop_sampling()
         self.lifecycle.finish(self.learners)
         self._finished = True
 
+    def save_after_failure(self) -> None:
+        """Called after a failure: save a checkpoint through the learners when they still run, as after Ctrl-C.
+
+        Components that stopped reporting are killed first, so that stopping the sampling does not wait for them.
+        """
+        if self.state is None or self._finished:
+            return
+        if not self._learners_alive():
+            log.warning("No checkpoint after the failure: a learner is not running (the last saved one stays)")
+            return
+        self._kill(lambda comp, _proc: comp.label in self._stuck)
+        log.info("Saving a checkpoint after the failure (the learners still run)")
+        self._stop_sampling()
+        self.lifecycle.finish(self.learners)
+        self._finished = True
+
+    def _kill(self, which: Any) -> None:
+        """SIGKILL the live children for which ``which(component, process)`` holds (children ignore SIGTERM)."""
+        for comp, proc in zip(self.components, self.processes, strict=False):
+            if proc.pid is not None and proc.exitcode is None and which(comp, proc):
+                log.warning("Killing %s (pid %d)", comp.label, proc.pid)
+                _sigkill(proc.pid)
+
+    def stop_at_once(self) -> None:
+        """For a second Ctrl-C: kill every child and the helpers this run started, remove the shared memory.
+
+        Runs inside a signal handler right before the process exits; it does not wait for anything.
+        """
+        if self.state is not None:
+            self.state.set(STOP_SAMPLING)
+            self.state.set(STOP_ALL)
+        for proc in self.processes:
+            if proc.pid is not None:
+                _sigkill(proc.pid)
+        self.arena.unlink_all()
+        server = getattr(multiprocessing.forkserver, "_forkserver", None)
+        tracker = getattr(multiprocessing.resource_tracker, "_resource_tracker", None)
+        for running_before, pid in (
+            (self._helpers[0], getattr(server, "_forkserver_pid", None)),
+            (self._helpers[1], getattr(tracker, "_pid", None)),
+        ):
+            if not running_before and pid is not None:
+                _sigkill(pid)
+
     def shutdown(self) -> None:
-        """Stop every child (politely, then by force), remove the shared memory, close the summaries."""
+        """Stop every child (politely, then by SIGKILL: children ignore SIGTERM), remove the shared memory."""
         try:
             if self.state is not None:
                 self.state.set(STOP_SAMPLING)
                 self.state.set(STOP_ALL)
-            for comp, proc in zip(self.components, self.processes, strict=False):
-                if comp.label in self._stuck and proc.is_alive():
-                    proc.terminate()
+            self._kill(lambda comp, _proc: comp.label in self._stuck)
             deadline = time.monotonic() + _JOIN_TIMEOUT_SEC
             for proc in self.processes:
                 proc.join(max(0.0, deadline - time.monotonic()))
-            for comp, proc in zip(self.components, self.processes, strict=False):
-                if proc.is_alive():
-                    log.warning("%s did not exit in time: terminating it", comp.label)
-                    proc.terminate()
-                    proc.join(5.0)
-                if proc.is_alive():
-                    proc.kill()
-                    proc.join(5.0)
+            self._kill(lambda comp, proc: proc.is_alive())
+            for proc in self.processes:
+                proc.join(5.0)
         finally:
             self.arena.unlink_all()
             if not self._finished:
@@ -454,10 +532,14 @@ def run_parallel(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
         observers: callbacks into the run (e.g. to stop once a reward is reached).
 
     Returns:
-        0 on success, 1 on failure (the log names the failed component), 2 when interrupted (after a checkpoint).
+        0 on success, 1 on failure (the log names the failed component; a checkpoint is saved when the learners
+        still run), 2 when interrupted (after a checkpoint).
     """
     runner = ParallelRunner(cfg, observers)
-    try:
-        return run_guarded(runner.run, on_interrupt=runner.save_after_interrupt)
-    finally:
-        runner.shutdown()
+    return run_guarded(
+        runner.run,
+        on_interrupt=runner.save_after_interrupt,
+        on_failure=runner.save_after_failure,
+        cleanup=runner.shutdown,
+        stop_at_once=runner.stop_at_once,
+    )

@@ -1,4 +1,4 @@
-"""Health figures of a parallel run: FPS over 10/60/300 s windows, training throughput, policy lag.
+"""Health figures of a parallel run: FPS over 10/60/300 s windows, training throughput, policy lag, env failures.
 
 :class:`ParallelLifecycle` is the shared :class:`~sf_runtime.runners.lifecycle.ExperimentLifecycle` with the
 parallel runner's figures added to the periodic console line and to the TensorBoard summaries.
@@ -105,6 +105,12 @@ class ParallelLifecycle(ExperimentLifecycle):
         self.samples = {pid: RateWindows() for pid in self.policy_ids}
         self.report_lag = {pid: LagStats() for pid in self.policy_ids}
         self.summary_lag = {pid: LagStats() for pid in self.policy_ids}
+        self.env_failures = 0
+
+    def record_env_failure(self) -> int:
+        """Count an env exception in a rollout worker (see ``max_env_failures``); the count so far."""
+        self.env_failures += 1
+        return self.env_failures
 
     def restart_clocks(self) -> None:
         """Start the FPS windows now (after startup, so that startup time does not dilute the first figures)."""
@@ -137,16 +143,20 @@ class ParallelLifecycle(ExperimentLifecycle):
             if reward is not None:
                 line += f", avg reward {reward:.3f} ({self.stats[pid].num_episodes} episodes)"
             parts.append(line + ".")
+        if self.env_failures:
+            parts.append(f"Env failures: {self.env_failures} (max_env_failures={self.cfg.max_env_failures}).")
         log.info("%s", " ".join(parts))
 
     def write_summaries(self, learners: Mapping[int, CheckpointableLearner]) -> None:
-        """The shared summaries plus ``perf/fps_<window>``, ``perf/samples_per_sec`` and ``policy_lag/*``."""
+        """The shared summaries plus ``perf/fps_<window>``, ``perf/samples_per_sec``, ``perf/env_failures`` and
+        ``policy_lag/*``."""
         super().write_summaries(learners)
         now = time.monotonic()
         rates = self.frames.rates(now)
         for pid in self.policy_ids:
             scalars = {f"perf/fps_{int(w)}s": r for w, r in rates.items() if not math.isnan(r)}
             scalars["perf/samples_per_sec"] = self.samples[pid].rate(FPS_WINDOWS_SEC[0], now)
+            scalars["perf/env_failures"] = float(self.env_failures)
             lag = self.summary_lag[pid].summary()
             self.summary_lag[pid].reset()
             if lag is not None:

@@ -33,6 +33,7 @@ from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, make_env_vector
 from sf_runtime.learning import Learner
 from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver, run_guarded
 from sf_runtime.runners.serial_rollouts import SerialRolloutCollector, concat_trajectories, split_trajectories
+from sf_runtime.sampling.env_failures import EnvCallError
 
 log = logging.getLogger(__name__)
 
@@ -189,11 +190,16 @@ class SerialRunner:
     def run(self) -> int:
         """Initialize, train, save; returns 0 on success, 1 on failure, 2 when interrupted (after saving)."""
         finished = False
+        env_failed = False
 
         def body() -> None:
-            nonlocal finished
+            nonlocal finished, env_failed
             self.init()
-            self.train_loop()
+            try:
+                self.train_loop()
+            except EnvCallError:
+                env_failed = True
+                raise
             finished = True
             self.lifecycle.finish(self.learners)
 
@@ -201,11 +207,17 @@ class SerialRunner:
             initialized = self.collector is not None
             self.lifecycle.finish(self.learners if initialized and not finished else None)
 
-        try:
-            return run_guarded(body, on_interrupt)
-        finally:
+        def on_failure() -> None:
+            # An env raised: the learners are intact, so keep their progress (after any other failure they may not be).
+            if env_failed:
+                log.info("Saving a checkpoint after the env failure")
+                self.lifecycle.finish(self.learners)
+
+        def cleanup() -> None:
             self.lifecycle.finish(None)  # closes the summary writers when the run failed
             self.close()
+
+        return run_guarded(body, on_interrupt, on_failure=on_failure, cleanup=cleanup)
 
 
 def run_serial(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:

@@ -22,6 +22,7 @@ import torch
 from torch import Tensor
 
 from sf_runtime.model import actions_to_env
+from sf_runtime.sampling.env_failures import EnvCallError, describe_env_failure
 
 # Output keys of the actor-critic that are stored per step, and the leading shape of their buffers.
 _STEP_KEYS = ("actions", "log_prob_actions", "action_logits")
@@ -127,7 +128,10 @@ class SerialRolloutCollector:
 
     def reset(self) -> None:
         """Reset the envs and the recurrent states; the next rollout starts from fresh episodes."""
-        obs = self.env_vector.reset()
+        try:
+            obs = self.env_vector.reset()
+        except Exception as exc:
+            raise EnvCallError(describe_env_failure(self.env_vector, "reset", exc)) from exc
         self._write_obs(0, obs)
         self.rnn_states[:, 0].zero_()
         self._pending.clear()
@@ -159,9 +163,12 @@ class SerialRolloutCollector:
             if t == t_max:
                 break
             actions = self.step_buffers["actions"][:, t].numpy()
-            obs, rewards, terminated, truncated, episode_stats = self.env_vector.step(
-                actions_to_env(actions, self.env_vector.action_space)
-            )
+            try:
+                obs, rewards, terminated, truncated, episode_stats = self.env_vector.step(
+                    actions_to_env(actions, self.env_vector.action_space)
+                )
+            except Exception as exc:
+                raise EnvCallError(describe_env_failure(self.env_vector, "step", exc)) from exc
             self._write_obs(t + 1, obs)
             self.rewards[:, t] = torch.as_tensor(rewards, dtype=torch.float32)
             terminated_t = torch.as_tensor(terminated, dtype=torch.bool)

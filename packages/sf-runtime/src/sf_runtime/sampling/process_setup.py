@@ -1,11 +1,18 @@
 """What every child process of the parallel runner does first: signals, threads, niceness, CPU affinity, env registry.
 
-Children ignore SIGINT: Ctrl-C reaches the whole process group, and the main process alone decides how the run
-ends (it asks the learners for a last checkpoint before stopping them).
+Children ignore SIGINT and SIGTERM: Ctrl-C reaches the whole process group, and so does the SIGTERM of ``kill -TERM
+-<pgid>`` or a container stop, but the main process alone decides how the run ends (it asks the learners for a last
+checkpoint before stopping them, and SIGKILLs what does not exit). A child is never orphaned for long: it watches
+the main process and leaves its loop once the main process is gone.
+
+The fork server the children are forked from must survive such a signal too (when it dies, multiprocessing takes
+every child for dead): :func:`stop_signals_blocked` keeps SIGINT and SIGTERM blocked while the processes start, so
+the fork server inherits them blocked, and each child ignores and then unblocks them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -14,6 +21,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
@@ -49,7 +57,9 @@ def setup_child_process(
         env_registry: pickled registrations of the parent to re-register (a script's custom env), by name.
         log_level: logging level of the child.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked in the fork server (see the module doc)
     logging.basicConfig(level=log_level, format="[%(asctime)s][%(process)d] %(message)s")
     if single_thread:
         limit_threads()
@@ -63,6 +73,20 @@ def setup_child_process(
         os.sched_setaffinity(0, {available[cpu % len(available)]})
     if env_registry:
         restore_env_registry(env_registry)
+
+
+@contextlib.contextmanager
+def stop_signals_blocked():
+    """Block SIGINT and SIGTERM in the calling thread while child processes (and their fork server) start.
+
+    Processes started meanwhile inherit the blocked signals, so a signal to the whole process group cannot kill
+    them; a signal sent to this process meanwhile is delivered when the block ends (none is lost).
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def snapshot_env_registry(env_name: str) -> dict[str, bytes]:

@@ -13,6 +13,13 @@ state machine over its current slot ``k`` and time index ``t``:
    on the slot and released it, then asks for new actions at index 0 from the updated policy (policy lag 0).
 
 While one split waits for inference the worker steps the other (double buffering with ``worker_num_splits=2``).
+
+An env that raises in ``reset`` or ``step`` is reported to the main process (``"env_failure"`` on the stats queue,
+naming the env, its env_id, the worker, the split and the traceback). With ``max_env_failures=0`` the split stops
+there and the main process stops the run; otherwise the split's env vector is recreated and the split goes on: the
+failed step's transition is masked (``valids`` False, ``dones`` True, reward 0), the recurrent state at the next
+step is zero and its observations come from the new envs' reset. The main process counts the failures and stops
+the run once there are more than ``max_env_failures``.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from sf_runtime.sampling.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext, policy_of_rows
+from sf_runtime.sampling.env_failures import describe_env_failure
 from sf_runtime.sampling.heartbeat import STOP_SAMPLING, RunState
 from sf_runtime.sampling.process_setup import setup_child_process
 from sf_runtime.sampling.trajectories import TrajectoryBuffers
@@ -103,11 +111,69 @@ class RolloutWorker:
         for p in split.policies:
             self.ctx.policy_queues[p].put(msg)
 
-    def _reset(self, s: int) -> None:
+    def _reset(self, s: int) -> bool:
+        """Reset a split's envs into index 0 of its slot; False when they failed and were not recreated."""
         split = self.splits[s]
-        rows = self._rows(s, split.k)
-        split.env_vector.reset({key: arr[rows, 0] for key, arr in self._obs_np.items()})
-        self._np["rnn_states"][rows, 0] = 0.0
+        self._np["rnn_states"][self._rows(s, split.k), 0] = 0.0
+        return self._reset_into(s, 0)
+
+    def _reset_into(self, s: int, t: int) -> bool:
+        """Reset a split's envs, writing their observations at index ``t`` of the split's slot.
+
+        A failing reset is reported; with recreation allowed the new envs are reset in turn (until that works or
+        the run stops). False when the split cannot go on.
+        """
+        while True:
+            split = self.splits[s]
+            rows = self._rows(s, split.k)
+            try:
+                split.env_vector.reset({key: arr[rows, t] for key, arr in self._obs_np.items()})
+                return True
+            except Exception as exc:
+                if not self._env_failed(s, "reset", exc) or not self.state.keep_running(STOP_SAMPLING):
+                    return False
+                self.state.beat(self.beat_index)
+
+    def _env_failed(self, s: int, call: str, exc: Exception) -> bool:
+        """Report an env exception to the main process; recreate the split's envs when ``max_env_failures > 0``.
+
+        Returns:
+            True when the split has new envs (not reset yet) and can go on.
+        """
+        from sf_runtime.envs import make_env_vector
+
+        cfg = self.cfg
+        split = self.splits[s]
+        text = describe_env_failure(
+            split.env_vector, call, exc, worker=self.w, split=s, envs_per_worker=int(cfg.num_envs_per_worker)
+        )
+        recreated = False
+        if int(cfg.max_env_failures or 0) > 0:
+            try:
+                split.env_vector.close()
+            except Exception:
+                log.debug("closing the failed env vector raised", exc_info=True)
+            try:
+                envs_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits
+                split.env_vector = make_env_vector(cfg, self.w, s, envs_per_split, bool(cfg.batched_sampling))
+                recreated = True
+            except Exception:
+                text += "\nRecreating the split's envs failed:\n" + traceback.format_exc().rstrip()
+        self.ctx.stats_queue.put(("env_failure", f"rollout_worker {self.w}", text, recreated))
+        return recreated
+
+    def _restart_after_failed_step(self, s: int, rows: slice, t: int) -> None:
+        """Mask the failed transition at ``t``, start fresh episodes at ``t + 1`` from the new envs, go on."""
+        np_ = self._np
+        np_["rewards"][rows, t] = 0.0
+        np_["dones"][rows, t] = True
+        np_["time_outs"][rows, t] = False
+        np_["valids"][rows, t] = False
+        np_["rnn_states"][rows, t + 1] = 0.0
+        if not self._reset_into(s, t + 1):
+            return
+        self.splits[s].t = t + 1
+        self._request(s)
 
     def _step(self, s: int) -> None:
         split = self.splits[s]
@@ -116,9 +182,14 @@ class RolloutWorker:
         actions = self._np["actions"][rows, t]
         obs_out = {key: arr[rows, t + 1] for key, arr in self._obs_np.items()}  # views: envs write in place
         vec = split.env_vector
-        _, rewards, terminated, truncated, episode_stats = vec.step(
-            self._actions_to_env(actions, vec.action_space), obs_out
-        )
+        try:
+            _, rewards, terminated, truncated, episode_stats = vec.step(
+                self._actions_to_env(actions, vec.action_space), obs_out
+            )
+        except Exception as exc:
+            if self._env_failed(s, "step", exc):
+                self._restart_after_failed_step(s, rows, t)
+            return  # else the split stops here: the main process stops the run
         done = np.logical_or(terminated, truncated)
         self._np["rewards"][rows, t] = rewards
         self._np["dones"][rows, t] = done
@@ -191,7 +262,8 @@ class RolloutWorker:
         now = time.monotonic()
         not_started = []
         for s, split in enumerate(self.splits):
-            self._reset(s)
+            if not self._reset(s):
+                continue  # its envs failed: the main process stops the run
             split.start_at = now + rng.uniform(0.0, float(cfg.decorrelate_experience_max_seconds or 0.0))
             not_started.append(s)
         last_stats = now

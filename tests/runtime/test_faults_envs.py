@@ -1,0 +1,126 @@
+"""Fault injection into envs of real runs: an env raises in step or reset, an env hangs, envs are recreated.
+
+The faulty envs (tests/runtime/faulty_envs_calls.py) are CartPole; only the env with env_id 3 misbehaves (rollout
+worker 1, split 1, env index 1 with 2 workers x 2 envs; the fourth env of the serial runner).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+ENV_MODULE = Path(__file__).parent / "faulty_envs_calls.py"
+
+SMALL = dict(
+    device="cpu",
+    num_workers=2,
+    num_envs_per_worker=2,
+    worker_num_splits=2,
+    rollout=8,
+    batch_size=32,
+    use_rnn=False,
+    encoder_mlp_layers=[32],
+    heartbeat_interval=1,
+    heartbeat_reporting_interval=4,
+    train_for_seconds=120,
+    seed=0,
+)
+
+
+def scalars_of(experiment_dir: Path, tag: str) -> list[float]:
+    """The values of one scalar in the run's summaries of policy 0."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(experiment_dir / ".summary" / "0"))
+    acc.Reload()
+    return [event.value for event in acc.Scalars(tag)] if tag in acc.Tags()["scalars"] else []
+
+
+@pytest.mark.parametrize(
+    ("env", "call", "message"),
+    [("fault_step_raises", "step", "simulated fault in step"), ("fault_reset_raises", "step", "fault in reset")],
+)
+def test_env_exception_stops_the_run_names_the_env_and_saves(training_process, env, call, message):
+    run = training_process(f"raises_{env}", {**SMALL, "env": env}, ENV_MODULE)
+
+    start = time.monotonic()
+    code = run.wait()
+    seconds = time.monotonic() - start
+
+    out = run.output()
+    assert code == 1, out
+    # the env, its ids, the worker and split, and the env's own traceback
+    assert f"env '{env}' (env_id 3, env index 1 of rollout_worker 1) raised RuntimeError in {call}" in out
+    assert "in rollout_worker 1, split 1" in out
+    assert "Traceback (most recent call last)" in out and message in out
+    assert "faulty_envs_calls.py" in out  # the frame of the env that raised
+    assert "max_env_failures=0: the run stops" in out
+    assert "Saving a checkpoint after the failure" in out
+    run.assert_clean()
+    cfg, state = run.load_experiment()
+    assert cfg.env == env
+    assert state is not None and state["env_steps"] >= 0
+    print(f"{env}: stopped {seconds:.1f}s after the start, exit code {code}")
+
+
+def test_failing_env_is_recreated_up_to_max_env_failures(training_process):
+    # The faulty env raises on its 60th step, and so does every recreated one: failures 1 and 2 are survived, the
+    # third is one too many.
+    run = training_process("recreate", {**SMALL, "env": "fault_step_raises", "max_env_failures": 2}, ENV_MODULE)
+
+    code = run.wait()
+
+    out = run.output()
+    assert code == 1, out
+    assert "Env failure 1 of max_env_failures=2 (envs recreated, the run goes on)" in out
+    assert "Env failure 2 of max_env_failures=2 (envs recreated, the run goes on)" in out
+    assert "failure 3 is more than max_env_failures=2: the run stops" in out
+    assert out.count("env 'fault_step_raises' (env_id 3, env index 1 of rollout_worker 1) raised") >= 3
+    assert "Env failures: 3 (max_env_failures=2)." in out  # the final progress report counts them
+    run.assert_clean()
+    cfg, state = run.load_experiment()
+    assert cfg.max_env_failures == 2
+    assert state is not None and state["env_steps"] > 0  # training went on between the failures
+    assert scalars_of(run.tmp_path / "recreate", "perf/env_failures")[-1] == 3.0
+
+
+def test_hanging_env_is_named_and_the_run_stops_with_a_checkpoint(training_process):
+    run = training_process("hang", {**SMALL, "env": "fault_step_hangs"}, ENV_MODULE)
+
+    code = run.wait()
+
+    out = run.output()
+    assert code == 1, out
+    assert "rollout_worker 1 (silent for" in out
+    assert "no heartbeat within heartbeat_reporting_interval=4s" in out
+    assert "Killing rollout_worker 1" in out  # it ignores SIGTERM and hangs: killed so that stopping need not wait
+    assert "Saving a checkpoint after the failure" in out
+    run.assert_clean()
+    _cfg, state = run.load_experiment()
+    assert state is not None and state["policy_version"] > 0
+
+
+def test_serial_runner_names_the_failing_env_and_saves(training_process):
+    run = training_process("serial", {**SMALL, "env": "fault_step_raises", "serial_mode": True}, ENV_MODULE)
+
+    code = run.wait()
+
+    out = run.output()
+    assert code == 1, out
+    assert "env 'fault_step_raises' (env_id 3) raised RuntimeError in step: simulated fault in step" in out
+    assert "faulty_envs_calls.py" in out
+    assert "Saving a checkpoint after the env failure" in out
+    run.assert_clean()
+    _cfg, state = run.load_experiment()
+    assert state is not None
+
+
+def test_max_env_failures_is_validated():
+    from sf_config import ConfigError, make_cfg
+
+    with pytest.raises(ConfigError, match="max_env_failures: -1 is out of range"):
+        make_cfg(max_env_failures=-1)
+    assert json.loads(json.dumps(make_cfg(max_env_failures=5).to_dict()))["max_env_failures"] == 5

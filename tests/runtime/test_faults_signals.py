@@ -1,0 +1,77 @@
+"""SIGINT and SIGTERM sent to real runs: to the main process or its whole process group, once or twice.
+
+Once: a checkpoint is saved through the learners, every child exits, the shared memory is released, exit code 2.
+Twice (the second during the wind-down): the run ends at once, still with exit code 2 and nothing left behind.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+ENV_MODULE = Path(__file__).parent / "faulty_envs_calls.py"
+
+SMALL = dict(
+    env="CartPole-v1",
+    device="cpu",
+    num_workers=2,
+    num_envs_per_worker=4,
+    worker_num_splits=2,
+    rollout=16,
+    batch_size=64,
+    use_rnn=False,
+    encoder_mlp_layers=[32],
+    heartbeat_interval=1,
+    heartbeat_reporting_interval=6,
+    seed=0,
+)
+
+
+@pytest.mark.parametrize(
+    ("sig", "group"),
+    [
+        (signal.SIGTERM, False),
+        # kill -TERM -<pgid>, docker stop: the children ignore it, so the learners are there to give the checkpoint
+        (signal.SIGTERM, True),
+        pytest.param(signal.SIGINT, False, marks=pytest.mark.slow),  # Ctrl-C to the group: test_parallel_lifecycle
+    ],
+    ids=["sigterm-main", "sigterm-group", "sigint-main"],
+)
+def test_signal_saves_a_checkpoint_and_exits_2(training_process, sig, group):
+    run = training_process(f"signal_{sig.name}_{group}", SMALL)
+    run.wait_for("Fps is")
+    assert len(run.children()) >= 4  # 2 rollout workers, 1 inference worker, 1 learner (and the fork server)
+
+    run.send(sig, group=group)
+    code = run.wait()
+
+    out = run.output()
+    assert code == 2, out
+    assert "Interrupted (" in out and "Saved checkpoints" in out
+    run.assert_clean()
+    _cfg, state = run.load_experiment()
+    assert state is not None and state["env_steps"] > 0 and state["policy_version"] > 0
+
+
+def test_second_ctrl_c_during_the_wind_down_exits_at_once(training_process):
+    # The envs of rollout worker 1 take minutes to close: after the first Ctrl-C the run waits for that worker
+    # while it stops sampling, which is when the second Ctrl-C comes.
+    run = training_process("twice", {**SMALL, "env": "fault_slow_close", "num_envs_per_worker": 2}, ENV_MODULE)
+    run.wait_for("Fps is")
+
+    run.send(signal.SIGINT, group=True)
+    run.wait_for("Interrupted (")
+    time.sleep(1.0)
+    assert run.proc.poll() is None, run.output()  # still winding down
+    run.send(signal.SIGINT, group=True)
+    code = run.wait(timeout=60)
+
+    out = run.output()
+    assert code == 2, out
+    assert "Received SIGINT while stopping: exiting at once" in out
+    run.assert_clean()
+    cfg, _state = run.load_experiment()  # the experiment dir is intact (its checkpoint, if any, too)
+    assert cfg.env == "fault_slow_close"
