@@ -71,7 +71,9 @@ def test_failing_env_is_recreated_up_to_max_env_failures(training_process):
     # third is one too many.
     run = training_process("recreate", {**SMALL, "env": "fault_step_raises", "max_env_failures": 2}, ENV_MODULE)
 
+    start = time.monotonic()
     code = run.wait()
+    seconds = time.monotonic() - start
 
     out = run.output()
     assert code == 1, out
@@ -85,12 +87,15 @@ def test_failing_env_is_recreated_up_to_max_env_failures(training_process):
     assert cfg.max_env_failures == 2
     assert state is not None and state["env_steps"] > 0  # training went on between the failures
     assert scalars_of(run.tmp_path / "recreate", "perf/env_failures")[-1] == 3.0
+    print(f"3 env failures (2 survived): exit {code} {seconds:.1f}s after the start")
 
 
 def test_hanging_env_is_named_and_the_run_stops_with_a_checkpoint(training_process):
     run = training_process("hang", {**SMALL, "env": "fault_step_hangs"}, ENV_MODULE)
 
+    start = time.monotonic()
     code = run.wait()
+    seconds = time.monotonic() - start
 
     out = run.output()
     assert code == 1, out
@@ -101,6 +106,7 @@ def test_hanging_env_is_named_and_the_run_stops_with_a_checkpoint(training_proce
     run.assert_clean()
     _cfg, state = run.load_experiment()
     assert state is not None and state["policy_version"] > 0
+    print(f"hang: exit {code} {seconds:.1f}s after the start (heartbeat_reporting_interval=4)")
 
 
 def test_serial_runner_names_the_failing_env_and_saves(training_process):
@@ -124,3 +130,51 @@ def test_max_env_failures_is_validated():
     with pytest.raises(ConfigError, match="max_env_failures: -1 is out of range"):
         make_cfg(max_env_failures=-1)
     assert json.loads(json.dumps(make_cfg(max_env_failures=5).to_dict()))["max_env_failures"] == 5
+
+
+def test_recreated_split_masks_the_failed_step(tmp_path, monkeypatch):
+    """The trajectory a recreated split leaves: the failed step masked and ended, fresh episodes after it."""
+    import importlib
+
+    import numpy as np
+
+    from sf_config import make_cfg
+    from sf_runtime.runners.parallel import ParallelRunner
+    from sf_runtime.sampling.rollout_worker import RolloutWorker
+
+    monkeypatch.syspath_prepend(str(ENV_MODULE.parent))
+    envs = importlib.import_module(ENV_MODULE.stem)
+    cfg = make_cfg(
+        **{**SMALL, "rollout": 64, "batch_size": 64, "use_rnn": True, "rnn_size": 8},
+        env="fault_step_raises",
+        max_env_failures=1,
+        experiment="mask",
+        train_dir=str(tmp_path),
+    )
+    (tmp_path / "mask").mkdir()
+    runner = ParallelRunner(cfg)
+    ctx = runner._build_context()  # real shared buffers and queues, no processes
+    try:
+        worker = RolloutWorker(ctx, 1)  # its split 1 holds env_id 3, which raises on its 60th step
+        split = worker.splits[1]
+        old_vector = split.env_vector
+        rows = worker._rows(1, split.k)
+        buf = worker.buffers.np
+        buf["rnn_states"][rows] = 1.0  # so that the zeroing is visible
+        assert worker._reset(1)
+        for _ in range(envs.FAULT_AT_STEP):
+            worker._step(1)  # actions are the buffer's zeros: CartPole pushes left, episodes end and restart
+
+        failed = envs.FAULT_AT_STEP - 1
+        assert split.env_vector is not old_vector and split.t == failed + 1
+        assert buf["valids"][rows, :failed].all() and not buf["valids"][rows, failed].any()
+        assert buf["dones"][rows, failed].all() and (buf["rewards"][rows, failed] == 0).all()
+        assert buf["rnn_states"].shape[-1] == 8 and (buf["rnn_states"][rows, failed + 1] == 0).all()
+        first_obs = buf["obs/obs"][rows, failed + 1]
+        assert (np.abs(first_obs) <= 0.05).all()  # CartPole's reset state, not a mid-episode one
+        message = ctx.stats_queue.get(timeout=5)
+        assert message[0] == "env_failure" and message[1] == "rollout_worker 1" and message[3] is True
+        assert "env_id 3" in message[2] and "simulated fault in step" in message[2]
+        worker.close()
+    finally:
+        runner.arena.unlink_all()

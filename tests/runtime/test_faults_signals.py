@@ -36,17 +36,20 @@ SMALL = dict(
         (signal.SIGTERM, False),
         # kill -TERM -<pgid>, docker stop: the children ignore it, so the learners are there to give the checkpoint
         (signal.SIGTERM, True),
-        pytest.param(signal.SIGINT, False, marks=pytest.mark.slow),  # Ctrl-C to the group: test_parallel_lifecycle
+        pytest.param(signal.SIGINT, False, marks=pytest.mark.slow),
+        pytest.param(signal.SIGINT, True, marks=pytest.mark.slow),  # a terminal's Ctrl-C
     ],
-    ids=["sigterm-main", "sigterm-group", "sigint-main"],
+    ids=["sigterm-main", "sigterm-group", "sigint-main", "sigint-group"],
 )
 def test_signal_saves_a_checkpoint_and_exits_2(training_process, sig, group):
     run = training_process(f"signal_{sig.name}_{group}", SMALL)
     run.wait_for("Fps is")
     assert len(run.children()) >= 4  # 2 rollout workers, 1 inference worker, 1 learner (and the fork server)
 
+    sent = time.monotonic()
     run.send(sig, group=group)
     code = run.wait()
+    seconds = time.monotonic() - sent
 
     out = run.output()
     assert code == 2, out
@@ -54,6 +57,7 @@ def test_signal_saves_a_checkpoint_and_exits_2(training_process, sig, group):
     run.assert_clean()
     _cfg, state = run.load_experiment()
     assert state is not None and state["env_steps"] > 0 and state["policy_version"] > 0
+    print(f"{sig.name} to {'the group' if group else 'main'}: exit {code} {seconds:.1f}s after the signal")
 
 
 def test_second_ctrl_c_during_the_wind_down_exits_at_once(training_process):
@@ -66,8 +70,10 @@ def test_second_ctrl_c_during_the_wind_down_exits_at_once(training_process):
     run.wait_for("Interrupted (")
     time.sleep(1.0)
     assert run.proc.poll() is None, run.output()  # still winding down
+    sent = time.monotonic()
     run.send(signal.SIGINT, group=True)
     code = run.wait(timeout=60)
+    seconds = time.monotonic() - sent
 
     out = run.output()
     assert code == 2, out
@@ -75,3 +81,4 @@ def test_second_ctrl_c_during_the_wind_down_exits_at_once(training_process):
     run.assert_clean()
     cfg, _state = run.load_experiment()  # the experiment dir is intact (its checkpoint, if any, too)
     assert cfg.env == "fault_slow_close"
+    print(f"second SIGINT: exit {code} {seconds:.1f}s after it")
