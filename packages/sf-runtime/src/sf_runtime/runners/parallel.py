@@ -16,6 +16,12 @@ The main process sets the run up and then only supervises:
 4. stop in order: sampling first, then a final checkpoint, then the learners; join, terminate what does not exit,
    and stop the fork server, so that no process of the run remains.
 
+A rollout worker that dies of a signal (SIGKILL, the out-of-memory killer, a crash in native code) is replaced: the
+new process maps the unlinked shared segments through file descriptors the main process kept, starts in the slots
+the learners do not hold (:mod:`~sf_runtime.sampling.slot_ownership`), and the run goes on; at most
+``MAX_WORKER_REPLACEMENTS`` times per worker index, after which the run stops with status 1. An inference worker or a
+learner that dies stops the run (status 1, a checkpoint first when every learner still runs); the message names it.
+
 Ctrl-C (SIGINT) and SIGTERM act through the main process only (children ignore both, also when the signal goes to
 the whole process group as from a terminal or a container stop): it saves a checkpoint through the learners, shuts
 everything down and returns 2. A second signal during that wind-down kills the children by force, removes the shared
@@ -53,6 +59,7 @@ from sf_runtime.sampling.process_setup import snapshot_env_registry, stop_signal
 from sf_runtime.sampling.rollout_worker import rollout_worker_main
 from sf_runtime.sampling.shared_memory import SharedArena
 from sf_runtime.sampling.shm_guard import check_shm_budget, sweep_stale_segments
+from sf_runtime.sampling.slot_ownership import SlotOwnership
 from sf_runtime.sampling.trajectories import StepFormat, TrajectoryLayout, allocate_trajectories
 from sf_runtime.sampling.weights import WeightSlot
 from sf_runtime.storage import check_checkpoint_space
@@ -73,8 +80,10 @@ _PRELOAD = [
     "sf_runtime.runners.parallel_learner",
 ]
 _QUEUE_BYTES = 4 * 1024 * 1024
+_SPARE_INBOX_BYTES = 256 * 1024  # the inboxes of replacement workers (a few small messages at a time)
 _STATE_TIMEOUT_SEC = 300.0
 _JOIN_TIMEOUT_SEC = 20.0
+MAX_WORKER_REPLACEMENTS = 3  # per rollout worker index, over the run
 _NO_ERROR_TEXT = "it reported no error (killed by a signal, out of memory, or it failed while starting: see its output)"
 
 
@@ -84,6 +93,19 @@ class ComponentFailure(RuntimeError):
 
 class EnvFailure(ComponentFailure):
     """An env raised in a rollout worker more often than ``max_env_failures`` allows; the message names the env."""
+
+
+def how_it_ended(label: str, process: Any) -> str:
+    """``"<label> (pid N) was killed by signal SIGKILL"`` or ``"... exited with code C"`` for an ended process."""
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            how = f"was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"was killed by signal {-code}"
+    else:
+        how = f"exited with code {code}"
+    return f"{label} (pid {process.pid}) {how}"
 
 
 class RemoteLearner:
@@ -113,11 +135,17 @@ class RemoteLearner:
 
     def checkpoint_state(self) -> dict[str, Any]:
         """The learner process's current state (weights, optimizer, normalizers); also refreshes the version."""
+        label = f"learner p{self.policy_id}"
         if self.process is None or not self.process.is_alive():
-            raise ComponentFailure(f"learner p{self.policy_id} is not running: cannot take its checkpoint")
+            how = "is not running" if self.process is None else how_it_ended(label, self.process)
+            raise ComponentFailure(f"{how}: cannot take its checkpoint")
         self.queue.put((MSG_STATE_REQUEST,))
-        if not self.conn.poll(_STATE_TIMEOUT_SEC):
-            raise ComponentFailure(f"learner p{self.policy_id} did not send its state within {_STATE_TIMEOUT_SEC}s")
+        deadline = time.monotonic() + _STATE_TIMEOUT_SEC
+        while not self.conn.poll(0.5):  # a learner that dies meanwhile never answers: do not wait for it
+            if not self.process.is_alive():
+                raise ComponentFailure(f"{how_it_ended(label, self.process)} while sending its checkpoint state")
+            if time.monotonic() > deadline:
+                raise ComponentFailure(f"{label} did not send its state within {_STATE_TIMEOUT_SEC}s")
         payload = state_from_bytes(self.conn.recv_bytes())
         self.policy_version = int(payload["policy_version"])
         return payload["state"]
@@ -204,6 +232,10 @@ class ParallelRunner:
         self._stuck: set[str] = set()  # components that stopped reporting: not worth waiting for at shutdown
         self._env_failure: EnvFailure | None = None  # raised by the supervision loop once the run must stop
         self._helpers = _started_helpers()
+        self.slots: SlotOwnership | None = None
+        self._mp: Any = None  # the fork server context the children come from
+        self.replacements: dict[int, int] = {}  # rollout worker index -> replacements so far
+        self._replaced_at: dict[int, float] = {}  # replaced worker index -> when, until its first frames arrive
 
     # ---- setup ---------------------------------------------------------------------------------------------------
 
@@ -237,16 +269,17 @@ class ParallelRunner:
         )
         self.components = self._components()
 
-        def allocate(arena: Any) -> tuple[Any, list[Any], RunState]:
+        def allocate(arena: Any) -> tuple[Any, list[Any], RunState, SlotOwnership]:
             trajectories = allocate_trajectories(arena, layout, info.obs_space, step_format)
             weights = [WeightSlot.allocate(arena, model).handle for _ in range(cfg.num_policies)]
-            return trajectories, weights, RunState.allocate(arena, len(self.components))
+            state = RunState.allocate(arena, len(self.components))
+            return trajectories, weights, state, SlotOwnership.allocate(arena, layout, cfg.num_policies)
 
         check_shm_budget(cfg, allocate)  # sized by the same code, before anything is created
-        trajectories, weights, self.state = allocate(self.arena)
+        trajectories, weights, self.state, self.slots = allocate(self.arena)
 
-        def new_queue() -> faster_fifo.Queue:
-            return faster_fifo.Queue(max_size_bytes=_QUEUE_BYTES)
+        def new_queue(size: int = _QUEUE_BYTES) -> faster_fifo.Queue:
+            return faster_fifo.Queue(max_size_bytes=size)
 
         log.info(
             "Parallel run: %d rollout workers x %d envs (%d splits, %s sampling), %d policies x %d inference "
@@ -272,15 +305,20 @@ class ParallelRunner:
             run_state=self.state.handle,
             components=self.components,
             policy_queues=[new_queue() for _ in range(cfg.num_policies)],
-            worker_queues=[new_queue() for _ in range(cfg.num_workers)],
+            # one inbox per incarnation: a replacement cannot wait on the queue its killed predecessor waited on
+            worker_queues=[
+                [new_queue()] + [new_queue(_SPARE_INBOX_BYTES) for _ in range(MAX_WORKER_REPLACEMENTS)]
+                for _ in range(cfg.num_workers)
+            ],
             learner_queues=[new_queue() for _ in range(cfg.num_policies)],
             stats_queue=new_queue(),
             env_registry=snapshot_env_registry(cfg.env),
             log_level=logging.getLogger().getEffectiveLevel() or logging.INFO,
+            slots=self.slots.handle,
         )
 
     def _start_processes(self, ctx: RunContext) -> None:
-        mp_ctx = mp.get_context("forkserver")
+        mp_ctx = self._mp = mp.get_context("forkserver")
         mp_ctx.set_forkserver_preload(_PRELOAD)
         for comp in self.components:
             if comp.role == "learner":
@@ -305,6 +343,7 @@ class ParallelRunner:
                 proc = mp_ctx.Process(target=rollout_worker_main, args=(ctx, comp.index), name=comp.label, daemon=True)
             proc.start()
             self.processes.append(proc)
+            log.info("Started %s (pid %d)", comp.label, proc.pid)
 
     def _wait_until_ready(self) -> None:
         """Wait for every component's first heartbeat (its shared memory is mapped by then)."""
@@ -326,11 +365,44 @@ class ParallelRunner:
     # ---- supervision ---------------------------------------------------------------------------------------------
 
     def _check_exits(self) -> None:
-        for comp, proc in zip(self.components, self.processes, strict=False):
-            if proc.exitcode is not None:
-                self._drain_stats()
-                detail = self.child_errors.get(comp.label, _NO_ERROR_TEXT)
-                raise ComponentFailure(f"{comp.label} (pid {proc.pid}) exited with code {proc.exitcode}:\n{detail}")
+        for i, (comp, proc) in enumerate(zip(self.components, self.processes, strict=False)):
+            if proc.exitcode is None:
+                continue
+            self._drain_stats()
+            what = how_it_ended(comp.label, proc)
+            if comp.role == "rollout_worker" and proc.exitcode < 0 and comp.label not in self.child_errors:
+                self._replace_worker(i, what)
+                continue
+            detail = self.child_errors.get(comp.label, _NO_ERROR_TEXT)
+            raise ComponentFailure(f"{what}:\n{detail}")
+
+    def _replace_worker(self, i: int, what: str) -> None:
+        """Start a new rollout worker process in place of one that died of a signal (within the budget)."""
+        assert self.ctx is not None and self.state is not None and self.slots is not None
+        comp = self.components[i]
+        count = self.replacements.get(comp.index, 0) + 1
+        if count > MAX_WORKER_REPLACEMENTS:
+            raise ComponentFailure(
+                f"{what}; it was replaced {MAX_WORKER_REPLACEMENTS} times already (MAX_WORKER_REPLACEMENTS="
+                f"{MAX_WORKER_REPLACEMENTS} per rollout worker): the run stops"
+            )
+        self.replacements[comp.index] = count
+        self.lifecycle.record_worker_replacement()
+        log.warning("%s; starting a replacement (%d/%d)", what, count, MAX_WORKER_REPLACEMENTS)
+        # Requests and answers of the dead process are dropped from now on (inference and the new worker compare
+        # incarnations); its slots stay with the learners that hold them and come back through the shared flags.
+        self.slots.new_incarnation(comp.index)
+        self.state.beat(i)  # the new process has heartbeat_reporting_interval to report, like any other
+        proc = self._mp.Process(
+            target=rollout_worker_main,
+            args=(self.ctx, comp.index, self.arena.segment_fds()),
+            name=comp.label,
+            daemon=True,
+        )
+        proc.start()
+        self.processes[i] = proc
+        self._replaced_at[comp.index] = time.monotonic()
+        log.info("Started %s (pid %d) in place of the dead one", comp.label, proc.pid)
 
     def _check_heartbeats(self) -> None:
         assert self.state is not None
@@ -356,7 +428,15 @@ class ParallelRunner:
         for msg in messages:
             kind = msg[0]
             if kind == "episodes":
-                _, _worker, frames, episodes = msg
+                _, worker, frames, episodes = msg
+                if worker in self._replaced_at:
+                    seconds = time.monotonic() - self._replaced_at.pop(worker)
+                    log.info(
+                        "rollout_worker %d (replacement %d) is sampling, %.1fs after the death was seen",
+                        worker,
+                        self.replacements[worker],
+                        seconds,
+                    )
                 self.lifecycle.record_frames(frames)
                 by_policy: dict[int, list[dict[str, Any]]] = {}
                 for pid, episode in episodes:
@@ -519,6 +599,7 @@ class ParallelRunner:
                 proc.join(5.0)
         finally:
             self.arena.unlink_all()
+            self.arena.close_fds()
             if not self._finished:
                 self.lifecycle.finish(None)
             _stop_helpers(*self._helpers)

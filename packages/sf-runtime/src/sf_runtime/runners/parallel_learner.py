@@ -28,6 +28,7 @@ import torch
 from sf_runtime.sampling.context import MSG_FREE, MSG_STATE_REQUEST, MSG_TRAJECTORY, RunContext, policy_of_rows
 from sf_runtime.sampling.heartbeat import STOP_ALL, RunState
 from sf_runtime.sampling.process_setup import setup_child_process
+from sf_runtime.sampling.slot_ownership import SlotOwnership
 from sf_runtime.sampling.trajectories import TrajectoryBuffers
 from sf_runtime.sampling.weights import WeightSlot
 
@@ -89,6 +90,7 @@ class LearnerProcess:
         if initial_state is not None:
             self.learner.load_checkpoint_state(state_from_bytes(initial_state))
         self.inbox = ctx.learner_queues[policy_id]
+        self.slots = SlotOwnership(ctx.slots)
         self.async_rl = bool(cfg.async_rl)
         self.rel_rows: dict[tuple[int, int], torch.Tensor] = {}
         for w in range(layout.num_workers):
@@ -114,7 +116,10 @@ class LearnerProcess:
 
     def _release(self, slots: list[_PendingSlot]) -> None:
         for slot in slots:
-            self.ctx.worker_queues[slot.worker].put((MSG_FREE, slot.split, slot.buffer))
+            # The shared flag first: a worker started in place of a dead one reads the flags, not old messages.
+            self.slots.release(slot.worker, slot.split, slot.buffer, self.policy_id)
+            inbox = self.ctx.worker_queues[slot.worker][self.slots.incarnation(slot.worker)]
+            inbox.put((MSG_FREE, slot.split, slot.buffer))
 
     def _take(self, num_rows: int) -> tuple[torch.Tensor, list[_PendingSlot]]:
         """Rows of the next ``num_rows`` waiting trajectories, and the slots that were used up."""

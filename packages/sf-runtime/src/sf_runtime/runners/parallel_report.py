@@ -106,11 +106,17 @@ class ParallelLifecycle(ExperimentLifecycle):
         self.report_lag = {pid: LagStats() for pid in self.policy_ids}
         self.summary_lag = {pid: LagStats() for pid in self.policy_ids}
         self.env_failures = 0
+        self.worker_replacements = 0
 
     def record_env_failure(self) -> int:
         """Count an env exception in a rollout worker (see ``max_env_failures``); the count so far."""
         self.env_failures += 1
         return self.env_failures
+
+    def record_worker_replacement(self) -> int:
+        """Count a rollout worker process replaced after it died; the count so far."""
+        self.worker_replacements += 1
+        return self.worker_replacements
 
     def restart_clocks(self) -> None:
         """Start the FPS windows now (after startup, so that startup time does not dilute the first figures)."""
@@ -145,11 +151,13 @@ class ParallelLifecycle(ExperimentLifecycle):
             parts.append(line + ".")
         if self.env_failures:
             parts.append(f"Env failures: {self.env_failures} (max_env_failures={self.cfg.max_env_failures}).")
+        if self.worker_replacements:
+            parts.append(f"Rollout workers replaced: {self.worker_replacements}.")
         log.info("%s", " ".join(parts))
 
     def write_summaries(self, learners: Mapping[int, CheckpointableLearner]) -> None:
-        """The shared summaries plus ``perf/fps_<window>``, ``perf/samples_per_sec``, ``perf/env_failures`` and
-        ``policy_lag/*``."""
+        """The shared summaries plus ``perf/fps_<window>``, ``perf/samples_per_sec``, ``perf/env_failures``,
+        ``perf/worker_replacements`` and ``policy_lag/*``."""
         super().write_summaries(learners)
         now = time.monotonic()
         rates = self.frames.rates(now)
@@ -157,6 +165,7 @@ class ParallelLifecycle(ExperimentLifecycle):
             scalars = {f"perf/fps_{int(w)}s": r for w, r in rates.items() if not math.isnan(r)}
             scalars["perf/samples_per_sec"] = self.samples[pid].rate(FPS_WINDOWS_SEC[0], now)
             scalars["perf/env_failures"] = float(self.env_failures)
+            scalars["perf/worker_replacements"] = float(self.worker_replacements)
             lag = self.summary_lag[pid].summary()
             self.summary_lag[pid].reset()
             if lag is not None:
@@ -178,4 +187,7 @@ class ParallelLifecycle(ExperimentLifecycle):
             stats = self.summary_lag[pid]
             if stats.run_max >= 0:
                 parts.append(f"p{pid} min {stats.run_min:.0f} max {stats.run_max:.0f}")
-        return "Policy lag over the run: " + ("; ".join(parts) if parts else "no training step")
+        line = "Policy lag over the run: " + ("; ".join(parts) if parts else "no training step")
+        if self.worker_replacements:
+            line += f". Rollout workers replaced after they died: {self.worker_replacements}"
+        return line

@@ -2,10 +2,12 @@
 
 Messages are small tuples of ints (pickled by faster-fifo); observations and policy outputs never travel in them.
 
-- policy queue (one per policy, read by its inference workers): ``(worker, split, buffer, t)``, "the observations
-  of slot (worker, split, buffer) at time t are ready".
-- worker queue (one per rollout worker): ``(MSG_ACTIONS, policy, splits)`` from inference, ``(MSG_FREE, split,
-  buffer)`` from a learner that no longer needs a slot.
+- policy queue (one per policy, read by its inference workers): ``(worker, split, buffer, t, incarnation)``, "the
+  observations of slot (worker, split, buffer) at time t are ready" (``incarnation``: see
+  :mod:`~sf_runtime.sampling.slot_ownership`; requests of an older incarnation of the worker are dropped).
+- worker queue (one per rollout worker): ``(MSG_ACTIONS, policy, [(split, buffer, t, incarnation), ...])`` from
+  inference (the requests it served: a worker acts only on the answer to its current request), ``(MSG_FREE, split,
+  buffer)`` from a learner that gave a slot back (it lowered its "held" flag first).
 - learner queue (one per policy): ``(MSG_TRAJECTORY, worker, split, buffer)`` from rollout workers,
   ``(MSG_STATE_REQUEST,)`` from the main process (reply: checkpoint bytes on the learner's pipe).
 - stats queue (to the main process): ``("episodes", worker, frames, [(policy, episode dict), ...])`` from rollout
@@ -45,11 +47,14 @@ class RunContext:
         run_state: handle of heartbeats and control flags.
         components: every child process, in heartbeat-index order.
         policy_queues: per policy, the inference request queue.
-        worker_queues: per rollout worker, its inbox.
+        worker_queues: per rollout worker, one inbox per incarnation (``worker_queues[w][incarnation]``): a
+            replacement worker uses a fresh one, because a process killed while it waited on a queue leaves that
+            queue's process-shared condition variable unusable for the next waiter.
         learner_queues: per policy, the learner's inbox.
         stats_queue: to the main process.
         env_registry: the parent's registration of ``cfg.env`` (pickled), re-registered in children.
         log_level: logging level for children.
+        slots: handle of the shared slot-ownership flags and worker incarnations (``SlotOwnership.handle``).
     """
 
     cfg: Any
@@ -63,11 +68,12 @@ class RunContext:
     run_state: Any
     components: list[Component]
     policy_queues: list[Any]
-    worker_queues: list[Any]
+    worker_queues: list[list[Any]]
     learner_queues: list[Any]
     stats_queue: Any
     env_registry: dict[str, bytes] = field(default_factory=dict)
     log_level: int = 20
+    slots: Any = None
 
     def component_index(self, role: str, index: int) -> int:
         """Heartbeat index of a component."""

@@ -1,10 +1,11 @@
 """The inference worker process: batched forward passes of one policy for every pending request.
 
-Each iteration takes all pending requests ``(w, s, k, t)`` of its policy's queue at once, turns them into one
-index tensor over the flat ``[rows * time]`` view of the trajectory buffers (only the rows that this policy
-controls), gathers observations and recurrent states with one ``index_select`` per array, runs one forward pass,
+Each iteration takes all pending requests ``(w, s, k, t, incarnation)`` of its policy's queue at once (dropping
+those of a rollout worker that died and was replaced since, see :mod:`~sf_runtime.sampling.slot_ownership`), turns
+them into one index tensor over the flat ``[rows * time]`` view of the trajectory buffers (only the rows that this
+policy controls), gathers observations and recurrent states with one ``index_select`` per array, runs one forward pass,
 scatters actions, log-probabilities, distribution parameters, values, versions and next recurrent states back with
-one ``index_copy_`` per array, and sends each rollout worker one message naming its splits that were served.
+one ``index_copy_`` per array, and sends each rollout worker one message naming the requests that were served.
 Before each batch it picks up new weights when the learner's published version moved.
 """
 
@@ -21,6 +22,7 @@ import torch
 from sf_runtime.sampling.context import MSG_ACTIONS, RunContext, policy_of_rows
 from sf_runtime.sampling.heartbeat import STOP_SAMPLING, RunState
 from sf_runtime.sampling.process_setup import setup_child_process
+from sf_runtime.sampling.slot_ownership import SlotOwnership
 from sf_runtime.sampling.trajectories import TrajectoryBuffers
 from sf_runtime.sampling.weights import WeightSlot
 
@@ -61,6 +63,7 @@ class InferenceWorker:
         self.model.eval()
         self.version = -1
         self.queue = ctx.policy_queues[policy_id]
+        self.incarnations = SlotOwnership(ctx.slots).incarnations
         # Rows of this policy inside each split, relative to the slot's first row.
         self.rel_rows: dict[tuple[int, int], torch.Tensor] = {}
         for w in range(layout.num_workers):
@@ -88,11 +91,15 @@ class InferenceWorker:
         return cached
 
     @torch.inference_mode()  # cheaper than no_grad for the many small batches of non-batched sampling
-    def _serve(self, requests: list[tuple[int, int, int, int]]) -> None:
+    def _serve(self, requests: list[tuple[int, int, int, int, int]]) -> None:
+        current = self.incarnations
+        requests = [req for req in requests if req[4] == current[req[0]]]  # not those of a dead worker
+        if not requests:
+            return
         if len(requests) == 1:
-            idx, rnn_idx = self._indices(*requests[0])
+            idx, rnn_idx = self._indices(*requests[0][:4])
         else:
-            pairs = [self._indices(*req) for req in requests]
+            pairs = [self._indices(*req[:4]) for req in requests]
             idx = torch.cat([p[0] for p in pairs])
             rnn_idx = torch.cat([p[1] for p in pairs])
         dev = self.device
@@ -105,11 +112,11 @@ class InferenceWorker:
         self.flat_rnn.index_copy_(0, rnn_idx + 1, out["new_rnn_states"].to("cpu", torch.float32))
         self.flat_version.index_fill_(0, idx, self.version)
         self.samples += int(idx.shape[0])
-        served: dict[int, list[int]] = defaultdict(list)
-        for w, s, _k, _t in requests:
-            served[w].append(s)
-        for w, splits in served.items():
-            self.ctx.worker_queues[w].put((MSG_ACTIONS, self.policy_id, splits))
+        served: dict[tuple[int, int], list[tuple[int, int, int, int]]] = defaultdict(list)
+        for w, s, k, t, incarnation in requests:
+            served[(w, incarnation)].append((s, k, t, incarnation))
+        for (w, incarnation), answers in served.items():
+            self.ctx.worker_queues[w][incarnation].put((MSG_ACTIONS, self.policy_id, answers))
 
     def run(self) -> None:
         """Serve requests until the main process raises STOP_SAMPLING."""

@@ -14,6 +14,10 @@ state machine over its current slot ``k`` and time index ``t``:
 
 While one split waits for inference the worker steps the other (double buffering with ``worker_num_splits=2``).
 
+Which slots the learners still hold is kept in shared memory (:mod:`~sf_runtime.sampling.slot_ownership`), so a
+worker started to replace one that died begins in the slots nobody holds and takes the others as the learners give
+them back; it acts only on answers to its own requests (same slot, time index and incarnation).
+
 An env that raises in ``reset`` or ``step`` is reported to the main process (``"env_failure"`` on the stats queue,
 naming the env, its env_id, the worker, the split and the traceback). With ``max_env_failures=0`` the split stops
 there and the main process stops the run; otherwise the split's env vector is recreated and the split goes on: the
@@ -37,6 +41,8 @@ from sf_runtime.sampling.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, R
 from sf_runtime.sampling.env_failures import describe_env_failure
 from sf_runtime.sampling.heartbeat import STOP_SAMPLING, RunState
 from sf_runtime.sampling.process_setup import setup_child_process
+from sf_runtime.sampling.shared_memory import SegmentFds
+from sf_runtime.sampling.slot_ownership import SlotOwnership
 from sf_runtime.sampling.trajectories import TrajectoryBuffers
 
 log = logging.getLogger(__name__)
@@ -48,17 +54,19 @@ _POLL_SEC = 0.1
 class _Split:
     """One env vector of a worker and where it stands in the buffers."""
 
-    def __init__(self, env_vector: Any, policies: np.ndarray, buffers_per_split: int) -> None:
+    def __init__(self, env_vector: Any, policies: np.ndarray, free: list[int]) -> None:
         self.env_vector = env_vector
         self.policy_of_row = policies
         self.policies = sorted({int(p) for p in policies})
-        self.k = 0
+        # A split starts in its first slot that no learner holds; with none (a replacement worker whose
+        # predecessor handed every slot over) it waits for one and starts fresh there (reset, no continuation).
+        self.free = free
+        self.fresh = not free
+        self.awaiting_slot = not free
+        self.k = free.pop(0) if free else 0
         self.t = 0
-        self.prev_k = 0
-        self.free = list(range(1, buffers_per_split))
-        self.holders = [0] * buffers_per_split  # learners still holding each slot
+        self.prev_k = self.k
         self.awaiting_actions = 0
-        self.awaiting_slot = False
         self.start_at = 0.0
 
 
@@ -81,15 +89,16 @@ class RolloutWorker:
         self.buffers = TrajectoryBuffers(ctx.trajectories)
         self.layout = ctx.trajectories.layout
         self.async_rl = bool(cfg.async_rl)
-        self.inbox = ctx.worker_queues[worker_index]
+        self.slots = SlotOwnership(ctx.slots)
+        self.incarnation = self.slots.incarnation(worker_index)
+        self.inbox = ctx.worker_queues[worker_index][self.incarnation]
         envs_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits
         self.splits: list[_Split] = []
         for s in range(cfg.worker_num_splits):
             vec = make_env_vector(cfg, worker_index, s, envs_per_split, bool(cfg.batched_sampling))
             self.state.beat(self.beat_index)  # env creation can be slow; show progress
-            self.splits.append(
-                _Split(vec, policy_of_rows(cfg, ctx.num_agents, worker_index, s), self.layout.buffers_per_split)
-            )
+            policies = policy_of_rows(cfg, ctx.num_agents, worker_index, s)
+            self.splits.append(_Split(vec, policies, self.slots.free_slots(worker_index, s)))
         self.frames = 0
         self.episodes: list[tuple[int, dict[str, Any]]] = []
         self._np = self.buffers.np
@@ -107,7 +116,7 @@ class RolloutWorker:
     def _request(self, s: int) -> None:
         split = self.splits[s]
         split.awaiting_actions = len(split.policies)
-        msg = (self.w, s, split.k, split.t)
+        msg = (self.w, s, split.k, split.t, self.incarnation)
         for p in split.policies:
             self.ctx.policy_queues[p].put(msg)
 
@@ -207,9 +216,9 @@ class RolloutWorker:
     def _hand_over(self, s: int) -> None:
         split = self.splits[s]
         msg = (MSG_TRAJECTORY, self.w, s, split.k)
+        self.slots.hold(self.w, s, split.k, split.policies)  # before the learners can see (and release) it
         for p in split.policies:
             self.ctx.learner_queues[p].put(msg)
-        split.holders[split.k] = len(split.policies)
         split.prev_k = split.k
 
     def _continue_in_free_slot(self, s: int) -> None:
@@ -219,6 +228,12 @@ class RolloutWorker:
             return
         split.awaiting_slot = False
         new_k = split.free.pop(0)
+        if split.fresh:  # nothing to continue from: new episodes in this slot
+            split.fresh = False
+            split.k, split.t = new_k, 0
+            if self._reset(s):
+                self._request(s)
+            return
         old, new = self._rows(s, split.prev_k), self._rows(s, new_k)
         t_len = self.layout.rollout
         np_ = self._np
@@ -234,8 +249,16 @@ class RolloutWorker:
         else:
             self._request(s)
 
-    def _on_actions(self, s: int) -> None:
+    def _on_actions(self, s: int, k: int, t: int, incarnation: int) -> None:
         split = self.splits[s]
+        if (
+            incarnation != self.incarnation
+            or k != split.k
+            or t != split.t
+            or split.awaiting_actions <= 0
+            or split.awaiting_slot
+        ):
+            return  # an answer to a request of a worker that died (this worker's predecessor)
         split.awaiting_actions -= 1
         if split.awaiting_actions > 0:
             return
@@ -246,12 +269,24 @@ class RolloutWorker:
             self._step(s)
 
     def _on_free(self, s: int, k: int) -> None:
+        # The shared flags are the truth; the message only says "look again". A slot already known to be free,
+        # or the one being filled (taken after its flags went down but before this message came), stays as is.
         split = self.splits[s]
-        split.holders[k] -= 1
-        if split.holders[k] == 0:
-            split.free.append(k)
+        if k in split.free or (k == split.k and not split.awaiting_slot) or self.slots.is_held(self.w, s, k):
+            return
+        split.free.append(k)
+        if split.awaiting_slot:
+            self._continue_in_free_slot(s)
+
+    def _look_for_free_slots(self) -> None:
+        """For splits waiting for a slot: look at the shared flags (a learner may have given one back to the inbox
+        of a predecessor of this worker, while it was being replaced)."""
+        for s, split in enumerate(self.splits):
             if split.awaiting_slot:
-                self._continue_in_free_slot(s)
+                for k in self.slots.free_slots(self.w, s):
+                    self._on_free(s, k)
+                    if not split.awaiting_slot:
+                        break
 
     # ---- loop ----------------------------------------------------------------------------------------------------
 
@@ -262,6 +297,8 @@ class RolloutWorker:
         now = time.monotonic()
         not_started = []
         for s, split in enumerate(self.splits):
+            if split.awaiting_slot:
+                continue  # starts once a learner gives a slot back (_on_free)
             if not self._reset(s):
                 continue  # its envs failed: the main process stops the run
             split.start_at = now + rng.uniform(0.0, float(cfg.decorrelate_experience_max_seconds or 0.0))
@@ -280,10 +317,11 @@ class RolloutWorker:
                 messages = self.inbox.get_many(block=True, timeout=timeout)
             except queue.Empty:
                 messages = ()
+                self._look_for_free_slots()
             for msg in messages:
                 if msg[0] == MSG_ACTIONS:
-                    for s in msg[2]:
-                        self._on_actions(s)
+                    for s, k, t, incarnation in msg[2]:
+                        self._on_actions(s, k, t, incarnation)
                 elif msg[0] == MSG_FREE:
                     self._on_free(msg[1], msg[2])
             self.state.beat(self.beat_index)
@@ -306,8 +344,16 @@ class RolloutWorker:
                 log.debug("closing an env vector failed", exc_info=True)
 
 
-def rollout_worker_main(ctx: RunContext, worker_index: int) -> None:
-    """Entry point of a rollout worker process."""
+def rollout_worker_main(ctx: RunContext, worker_index: int, segments: SegmentFds | None = None) -> None:
+    """Entry point of a rollout worker process.
+
+    Args:
+        ctx: the run context.
+        worker_index: this worker's index.
+        segments: for a replacement worker started after the shared segments were unlinked, their descriptors.
+    """
+    if segments is not None:
+        segments.install()
     cfg = ctx.cfg
     setup_child_process(
         niceness=int(cfg.default_niceness or 0),

@@ -4,6 +4,12 @@ The main process creates each array as a file ``/dev/shm/sf_<run>_<index>`` (POS
 it by name. Nothing here goes through ``multiprocessing``'s resource tracker: the owner unlinks its segments itself,
 and as early as possible (:meth:`SharedArena.unlink_all` once every child has mapped them), so that a run that is
 killed later still leaves nothing in ``/dev/shm``.
+
+A process started after the names are gone (a replacement for a rollout worker that died) cannot map them by name.
+The owner keeps one open file descriptor per segment for that: :meth:`SharedArena.segment_fds` wraps them in a
+picklable :class:`SegmentFds`, which ``multiprocessing`` duplicates into the new child while it starts it (fork
+server or spawn start methods, through ``multiprocessing.reduction.DupFd``); the child calls
+:meth:`SegmentFds.install` before it maps anything, and from then on mapping a segment by name uses its descriptor.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import os
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from multiprocessing import reduction
+from typing import Any
 
 import numpy as np
 import torch
@@ -48,17 +56,56 @@ def _segment_path(name: str) -> str:
     return os.path.join(SHM_DIR, name)
 
 
-def _map(name: str, nbytes: int, create: bool) -> mmap.mmap:
+# Segments whose descriptors this process inherited (see SegmentFds): name -> open file descriptor.
+_INHERITED_FDS: dict[str, int] = {}
+
+
+def _map(name: str, nbytes: int, create: bool, keep_fd: bool = False) -> tuple[mmap.mmap, int | None]:
+    """Map a segment (creating it when ``create``); returns the mapping and, with ``keep_fd``, its open descriptor."""
+    size = max(nbytes, 1)
+    if not create and name in _INHERITED_FDS:
+        return mmap.mmap(_INHERITED_FDS[name], size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE), None
     path = _segment_path(name)
     flags = os.O_RDWR | (os.O_CREAT | os.O_EXCL if create else 0)
     fd = os.open(path, flags, 0o600)
     try:
-        size = max(nbytes, 1)
         if create:
             os.ftruncate(fd, size)
-        return mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
-    finally:
+        mapping = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+    except BaseException:
         os.close(fd)
+        raise
+    if keep_fd:
+        return mapping, fd
+    os.close(fd)
+    return mapping, None
+
+
+def _rebuild_segment_fds(names: list[str], dup_fds: list[Any]) -> SegmentFds:
+    return SegmentFds(names, [dup.detach() for dup in dup_fds])
+
+
+class SegmentFds:
+    """Open file descriptors of a run's segments, to hand to a child started after the names were unlinked.
+
+    Pickling it while ``multiprocessing`` starts a process (the object is among the process's arguments) passes a
+    duplicate of every descriptor to the child; unpickled there, it holds the child's own descriptors.
+
+    Args:
+        names: segment names.
+        fds: one open descriptor per name.
+    """
+
+    def __init__(self, names: list[str], fds: list[int]) -> None:
+        self.names = list(names)
+        self.fds = list(fds)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _rebuild_segment_fds, (self.names, [reduction.DupFd(fd) for fd in self.fds])
+
+    def install(self) -> None:
+        """In the child: map these segments through their descriptors from now on (the names may be gone)."""
+        _INHERITED_FDS.update(zip(self.names, self.fds, strict=True))
 
 
 class SharedArray:
@@ -66,12 +113,13 @@ class SharedArray:
 
     Args:
         spec: which segment, shape and dtype.
-        create: True in the owning (main) process, which creates and zero-fills the segment.
+        create: True in the owning (main) process, which creates and zero-fills the segment; the owner keeps the
+            segment's file descriptor open (``fd``) so that it can hand it to processes started later.
     """
 
     def __init__(self, spec: ArraySpec, create: bool = False) -> None:
         self.spec = spec
-        self._mmap = _map(spec.name, spec.nbytes, create)
+        self._mmap, self.fd = _map(spec.name, spec.nbytes, create, keep_fd=create)
         count = int(np.prod(spec.shape, dtype=np.int64))
         self.numpy: np.ndarray = np.frombuffer(self._mmap, dtype=np.dtype(spec.dtype), count=count).reshape(spec.shape)
         self.tensor: torch.Tensor = torch.from_numpy(self.numpy)
@@ -112,6 +160,19 @@ class SharedArena:
         array = SharedArray(spec, create=True)
         self._arrays.append(array)
         return array
+
+    def segment_fds(self) -> SegmentFds:
+        """The open descriptors of every segment, for a child started after :meth:`unlink_all`."""
+        arrays = [a for a in self._arrays if a.fd is not None]
+        return SegmentFds([a.spec.name for a in arrays], [a.fd for a in arrays])
+
+    def close_fds(self) -> None:
+        """Close the owner's descriptors (the mappings stay valid). Idempotent."""
+        for array in self._arrays:
+            if array.fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(array.fd)
+                array.fd = None
 
     def unlink_all(self) -> None:
         """Remove every segment name of the run (mappings stay valid in the processes that hold them). Idempotent."""
