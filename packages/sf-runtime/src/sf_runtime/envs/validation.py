@@ -14,6 +14,8 @@ from gymnasium import spaces
 
 SUPPORTED_OBSERVATION_SPACES = "Box, or a Dict of Box spaces"
 SUPPORTED_ACTION_SPACES = "Discrete, MultiDiscrete, Box, or a Tuple of those"
+_FINITE_OBS = "float observations must be finite (NaN/inf would poison the normalizer and the gradients)."
+_FINITE_REWARD = "rewards must be finite real numbers (clip or fix the reward before returning it)."
 
 
 class EnvError(ValueError):
@@ -106,7 +108,9 @@ def check_observation(obs: dict[str, Any], obs_space: spaces.Dict, full_env_name
                 f"declares dtype {space.dtype} ({space!r}); cast the observation or fix the space."
             )
         if np.issubdtype(dtype, np.floating) and not np.isfinite(value).all():
-            raise EnvError(f"Env {full_env_name!r} returned an {name} containing NaN or inf from {where}: {value!r}.")
+            raise EnvError(
+                f"Env {full_env_name!r} returned an {name} containing NaN or inf from {where}: {value!r}; {_FINITE_OBS}"
+            )
 
 
 def _all_finite(array: np.ndarray) -> bool:
@@ -123,11 +127,15 @@ def check_finite_batch(
         if not _all_finite(obs[key]):
             bad_rows = np.flatnonzero(~np.isfinite(obs[key]).reshape(len(obs[key]), -1).all(axis=1)).tolist()
             name = "observation" if key == "obs" else f"observation[{key!r}]"
-            raise EnvError(f"Env {full_env_name!r} returned an {name} containing NaN or inf (agents {bad_rows}).")
+            raise EnvError(
+                f"Env {full_env_name!r} returned an {name} containing NaN or inf (agents {bad_rows}), e.g. "
+                f"{obs[key][bad_rows[0]]!r}; {_FINITE_OBS}"
+            )
     if rewards is not None and not _all_finite(rewards):
         bad_rows = np.flatnonzero(~np.isfinite(rewards)).tolist()
         raise EnvError(
-            f"Env {full_env_name!r} returned a NaN or inf reward (agents {bad_rows}: {rewards[bad_rows].tolist()})."
+            f"Env {full_env_name!r} returned a NaN or inf reward (agents {bad_rows}: {rewards[bad_rows].tolist()}); "
+            f"{_FINITE_REWARD}"
         )
 
 
@@ -141,5 +149,5 @@ def check_reward(reward: Any, full_env_name: str) -> float:
             "real number (one per agent)."
         ) from None
     if not -math.inf < value < math.inf:  # False for NaN too
-        raise EnvError(f"Env {full_env_name!r} returned a NaN or inf reward ({reward!r}).")
+        raise EnvError(f"Env {full_env_name!r} returned a NaN or inf reward ({reward!r}); {_FINITE_REWARD}")
     return value

@@ -181,6 +181,21 @@ def _step_format(cfg: Any, obs_space: Any, action_space: Any) -> tuple[StepForma
     return fmt, model
 
 
+def _probe_before_start(cfg: Any) -> Any:
+    """Probes the env with the config the run will have (the saved config.json layered in when resuming).
+
+    Called before the experiment directory is prepared, so that a bad env (spaces, factory, first reset) leaves an
+    existing experiment exactly as it was.
+    """
+    from sf_config import with_saved_config
+    from sf_runtime.envs import probe_env_info
+    from sf_runtime.storage import load_saved_config
+
+    if cfg.restart_behavior == "resume" and (saved := load_saved_config(cfg)) is not None:
+        cfg = with_saved_config(cfg, saved)
+    return probe_env_info(cfg)
+
+
 def _sigkill(pid: int) -> None:
     """SIGKILL a process, if it still exists."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -231,6 +246,7 @@ class ParallelRunner:
         self._finished = False
         self._stuck: set[str] = set()  # components that stopped reporting: not worth waiting for at shutdown
         self._env_failure: EnvFailure | None = None  # raised by the supervision loop once the run must stop
+        self._env_info: Any = None  # probed before the experiment dir is touched (run), else in _build_context
         self._helpers = _started_helpers()
         self.slots: SlotOwnership | None = None
         self._mp: Any = None  # the fork server context the children come from
@@ -255,7 +271,7 @@ class ParallelRunner:
 
         cfg = self.cfg
         sweep_stale_segments()
-        info = probe_env_info(cfg)
+        info = self._env_info if self._env_info is not None else probe_env_info(cfg)
         num_agents = int(info.num_agents)
         step_format, model = _step_format(cfg, info.obs_space, info.action_space)
         check_checkpoint_space(cfg, sum(t.numel() * t.element_size() for t in model.state_dict().values()))
@@ -480,6 +496,7 @@ class ParallelRunner:
     def run(self) -> None:
         """Set up, supervise until a stop condition, and stop in order (raises on a failed component)."""
         lifecycle = self.lifecycle
+        self._env_info = _probe_before_start(self.cfg)  # a bad env fails before the experiment dir is touched
         lifecycle.start()
         cfg = self.cfg = lifecycle.cfg  # the saved config.json is layered in when resuming
         for pid, learner in self.learners.items():
