@@ -134,7 +134,8 @@ def test_killed_rollout_workers_are_replaced_and_the_run_reaches_its_goal(traini
     run.assert_clean()
     _cfg, state = run.load_experiment()
     assert state is not None and state["env_steps"] >= goal, state and state["env_steps"]
-    print(f"async: 2 kills, both replaced (reported/sampling again after {seconds0}, {seconds1} s), goal reached")
+    reported, sampling = f"{seconds0[0]:.1f}s/{seconds1[0]:.1f}s", f"{seconds0[1]:.1f}s/{seconds1[1]:.1f}s"
+    print(f"async: 2 kills, both replaced (reported after {reported}, sampling again after {sampling}), goal reached")
 
 
 def test_sync_mode_replaces_a_killed_worker_without_stalling_the_round(training_process):
@@ -151,7 +152,8 @@ def test_sync_mode_replaces_a_killed_worker_without_stalling_the_round(training_
     _cfg, state = run.load_experiment()
     # every training round of the sync learner needs a rollout of worker 1: the replacement gave them
     assert state is not None and state["env_steps"] >= goal, state and state["env_steps"]
-    print(f"sync: 1 kill, replaced (reported/sampling again after {seconds} s), goal reached")
+    reported, sampling = seconds
+    print(f"sync: 1 kill, replaced (seen after {reported:.1f}s, sampling again after {sampling:.1f}s): goal reached")
 
 
 @pytest.mark.slow
