@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -177,3 +179,20 @@ def test_bad_config_fails_before_start_and_touches_no_experiment(training_proces
             assert not (tmp_path / experiment).exists()  # no experiment dir for a config that fails
         excerpt = out.strip().splitlines()[-1]
         print(f"\n[bad config] {bad}: exit {code}, caught before start, {seconds:.1f}s: {excerpt[:240]}")
+
+    # the same through the command line: a usage error (exit 2) before anything is created
+    start = time.monotonic()
+    cli = subprocess.run(
+        [
+            *[sys.executable, "-m", "sf_cli", "train", "--env", "CartPole-v1", "--experiment", EXPERIMENT],
+            *["--train_dir", str(tmp_path), "--num_workers=-2"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    seconds = time.monotonic() - start
+    assert cli.returncode == 2, cli.stdout + cli.stderr
+    assert "num_workers: -2 is out of range" in cli.stderr and "expected int >= 1" in cli.stderr, cli.stderr
+    assert experiment_files(tmp_path / EXPERIMENT) == before
+    print(f"\n[bad config] sf-cli train --num_workers=-2: exit 2, {seconds:.1f}s: {cli.stderr.strip()[-200:]}")
