@@ -82,3 +82,25 @@ def test_second_ctrl_c_during_the_wind_down_exits_at_once(training_process):
     cfg, _state = run.load_experiment()  # the experiment dir is intact (its checkpoint, if any, too)
     assert cfg.env == "fault_slow_close"
     print(f"second SIGINT: exit {code} {seconds:.1f}s after it")
+
+
+def test_programs_that_a_child_starts_can_still_be_stopped_with_sigterm():
+    """Children ignore SIGINT and SIGTERM with a handler, not SIG_IGN, which would be inherited across exec: a
+    simulator that an env runs as a program of its own must stay stoppable."""
+    import subprocess
+    import sys
+
+    code = (
+        "import signal, subprocess, time\n"
+        "from sf_runtime.sampling.process_setup import setup_child_process\n"
+        "setup_child_process()\n"
+        "assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)\n"
+        "sim = subprocess.Popen(['sleep', '60'])\n"
+        "time.sleep(0.2)\n"
+        "sim.send_signal(signal.SIGTERM)\n"
+        "print('simulator exit', sim.wait(timeout=10))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+    assert result.returncode == 0, result.stderr
+    assert f"simulator exit {-signal.SIGTERM}" in result.stdout

@@ -40,6 +40,10 @@ def limit_threads() -> None:
         pass
 
 
+def _ignore_signal(signum: int, frame: Any) -> None:
+    """The children's handler of SIGINT and SIGTERM: the main process decides when they stop."""
+
+
 def setup_child_process(
     *,
     niceness: int = 0,
@@ -58,7 +62,9 @@ def setup_child_process(
         log_level: logging level of the child.
     """
     for sig in _STOP_SIGNALS:
-        signal.signal(sig, signal.SIG_IGN)
+        # A handler that does nothing rather than SIG_IGN: an ignored signal stays ignored across exec, so a
+        # simulator that an env starts as a program of its own could then not be stopped with SIGTERM.
+        signal.signal(sig, _ignore_signal)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked in the fork server (see the module doc)
     logging.basicConfig(level=log_level, format="[%(asctime)s][%(process)d] %(message)s")
     if single_thread:
