@@ -94,7 +94,8 @@ class TreeSampler:
     def __init__(self, pid: int, interval: float) -> None:
         self.root = psutil.Process(pid)
         self.interval = interval
-        self.samples: list[tuple[float, int, int, int]] = []  # (monotonic time, pss, rss, processes)
+        self.samples: list[tuple[float, int, int, int, int]] = []  # (monotonic time, pss, rss, processes, uss)
+        self.per_process: list[tuple[float, dict[int, tuple[str, int]]]] = []  # (time, {pid: (name, pss)})
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -105,16 +106,22 @@ class TreeSampler:
                 procs = [self.root, *self.root.children(recursive=True)]
             except psutil.Error:
                 break
-            pss = rss = count = 0
+            pss = rss = uss = count = 0
+            each = {}
             for proc in procs:
                 try:
                     info = proc.memory_full_info()
+                    name = "main (the runner)" if proc.pid == self.root.pid else f"child of pid {proc.ppid()}"
                 except psutil.Error:
                     continue
                 pss += getattr(info, "pss", info.rss)
                 rss += info.rss
+                uss += getattr(info, "uss", info.rss)
                 count += 1
-            self.samples.append((time.monotonic(), pss, rss, count))
+                each[proc.pid] = (name, getattr(info, "pss", info.rss))
+            now = time.monotonic()
+            self.samples.append((now, pss, rss, count, uss))
+            self.per_process.append((now, each))
             self._stop.wait(self.interval)
 
     def stop(self) -> None:
@@ -167,7 +174,7 @@ def report(args, sampler: TreeSampler, frames: list[tuple[float, int]], started:
         f"warm-up; first/last {args.window:.0f} s averaged)"
     )
     verdicts = []
-    for label, index in (("PSS", 1), ("RSS", 2)):
+    for label, index in (("PSS", 1), ("RSS", 2), ("USS", 4)):
         begin = statistics.fmean(s[index] for s in first)
         final = statistics.fmean(s[index] for s in last)
         growth = final - begin
@@ -187,6 +194,19 @@ def report(args, sampler: TreeSampler, frames: list[tuple[float, int]], started:
             )
     counts = sorted({s[3] for s in after})
     print(f"  processes in the tree: {counts[0]}..{counts[-1]}")
+    print("  (USS: memory private to each process; PSS growing faster than USS and RSS means pages shared with the")
+    print("  fork server (torch preloaded) being copied on write, not new allocations)")
+    per = [(t, each) for t, each in sampler.per_process if warm <= t <= end]
+    first_each = [each for t, each in per if t <= warm + args.window] or [per[0][1]]
+    last_each = [each for t, each in per if t >= end - args.window] or [per[-1][1]]
+    rows = []
+    for pid in set(first_each[0]) & set(last_each[-1]):
+        b = statistics.fmean(e[pid][1] for e in first_each if pid in e)
+        f = statistics.fmean(e[pid][1] for e in last_each if pid in e)
+        rows.append((f - b, pid, last_each[-1][pid][0], b, f))
+    print("  PSS per process (after warm-up -> end):")
+    for growth, pid, name, b, f in sorted(rows, reverse=True):
+        print(f"    pid {pid:>7} {name:<40} {b / MIB:7.1f} -> {f / MIB:7.1f} MiB ({growth / MIB:+.1f})")
 
     windows = fps_windows(frames, warm, args.window)
     print(f"\nFPS per {args.window:.0f} s window after warm-up ({len(windows)} windows):")
