@@ -194,8 +194,8 @@ def report(args, sampler: TreeSampler, frames: list[tuple[float, int]], started:
             )
     counts = sorted({s[3] for s in after})
     print(f"  processes in the tree: {counts[0]}..{counts[-1]}")
-    print("  (USS: memory private to each process; PSS growing faster than USS and RSS means pages shared with the")
-    print("  fork server (torch preloaded) being copied on write, not new allocations)")
+    print("  (USS: memory private to each process. PSS growing while USS and RSS stay flat is not the run allocating:")
+    print("  shared pages (libtorch, the fork server's heap) are divided among fewer processes, e.g. others exited)")
     per = [(t, each) for t, each in sampler.per_process if warm <= t <= end]
     first_each = [each for t, each in per if t <= warm + args.window] or [per[0][1]]
     last_each = [each for t, each in per if t >= end - args.window] or [per[-1][1]]
