@@ -132,14 +132,16 @@ def test_bad_env_fails_fast_names_the_problem_and_keeps_the_experiment(training_
 
 
 @pytest.mark.parametrize("env", list(BAD_ENVS))
-def test_bad_env_in_the_serial_runner_fails_at_once_and_names_the_problem(tmp_path, monkeypatch, caplog, env):
+def test_bad_env_in_the_serial_runner_fails_at_once_and_names_the_problem(tmp_path, monkeypatch, caplog, trained, env):
     from sf_config import make_cfg
     from sf_runtime import run_rl
 
     monkeypatch.syspath_prepend(str(ENV_MODULE.parent))
     importlib.import_module(ENV_MODULE.stem)
-    _where, messages = BAD_ENVS[env]
-    cfg = make_cfg(**{**SMALL, "env": env, "serial_mode": True, "train_for_env_steps": 10**8}, experiment="s")
+    where, messages = BAD_ENVS[env]
+    copy_experiment(trained, tmp_path)
+    before = experiment_files(tmp_path / EXPERIMENT)
+    cfg = make_cfg(**{**SMALL, "env": env, "serial_mode": True, "train_for_env_steps": 10**8}, experiment=EXPERIMENT)
     cfg.train_dir = str(tmp_path)
 
     start = time.monotonic()
@@ -149,6 +151,8 @@ def test_bad_env_in_the_serial_runner_fails_at_once_and_names_the_problem(tmp_pa
         assert text in caplog.text, f"{text!r} not in the log:\n{caplog.text}"
     excerpt = next(line for line in caplog.text.splitlines() if messages[0] in line and messages[1] in line).strip()
     print(f"\n[bad input, serial] {env}: {seconds:.1f}s: {excerpt[:240]}")
+    if where == BEFORE_START:  # the existing experiment is byte for byte as it was
+        assert experiment_files(tmp_path / EXPERIMENT) == before
 
 
 def test_bad_config_fails_before_start_and_touches_no_experiment(training_process, trained, tmp_path):

@@ -194,11 +194,10 @@ class ExperimentLifecycle:
         arguments first (:func:`sf_config.with_saved_config`); runners read the result from :attr:`cfg`.
         """
         self._console_handler = attach_console_log()
-        if self.cfg.restart_behavior == "resume":
-            saved = storage.load_saved_config(self.cfg)
-            if saved is not None:
-                self.cfg = with_saved_config(self.cfg, saved)
-                log.info("Resuming with the saved config.json under the explicit arguments")
+        resolved = run_cfg(self.cfg)
+        if resolved is not self.cfg:
+            self.cfg = resolved
+            log.info("Resuming with the saved config.json under the explicit arguments")
         storage.prepare_experiment_dir(self.cfg)
         self._log_handler = storage.setup_log_file(self.cfg)
         storage.save_config(self.cfg)
@@ -457,6 +456,19 @@ def exit_at_once_on_signal(stop_at_once: Callable[[], None] | None = None):
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def run_cfg(cfg: Any) -> Any:
+    """The configuration a run will have: with ``restart_behavior=resume``, the experiment's saved config.json
+    layered under the explicit arguments (:func:`sf_config.with_saved_config`); otherwise ``cfg`` itself.
+
+    Runners call it to check the env before :meth:`ExperimentLifecycle.start` touches the experiment directory.
+    """
+    if cfg.restart_behavior == "resume":
+        saved = storage.load_saved_config(cfg)
+        if saved is not None:
+            return with_saved_config(cfg, saved)
+    return cfg
 
 
 def run_guarded(

@@ -49,7 +49,7 @@ import faster_fifo
 import numpy as np
 import torch
 
-from sf_runtime.runners.lifecycle import RunObserver, run_guarded
+from sf_runtime.runners.lifecycle import RunObserver, run_cfg, run_guarded
 from sf_runtime.runners.parallel_learner import learner_main, state_from_bytes, state_to_bytes
 from sf_runtime.runners.parallel_report import ParallelLifecycle
 from sf_runtime.sampling.context import MSG_STATE_REQUEST, RunContext
@@ -187,13 +187,9 @@ def _probe_before_start(cfg: Any) -> Any:
     Called before the experiment directory is prepared, so that a bad env (spaces, factory, first reset) leaves an
     existing experiment exactly as it was.
     """
-    from sf_config import with_saved_config
     from sf_runtime.envs import probe_env_info
-    from sf_runtime.storage import load_saved_config
 
-    if cfg.restart_behavior == "resume" and (saved := load_saved_config(cfg)) is not None:
-        cfg = with_saved_config(cfg, saved)
-    return probe_env_info(cfg)
+    return probe_env_info(run_cfg(cfg))
 
 
 def _sigkill(pid: int) -> None:

@@ -31,9 +31,9 @@ import torch
 
 from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, make_env_vector
 from sf_runtime.learning import Learner
-from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver, run_guarded
+from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver, run_cfg, run_guarded
 from sf_runtime.runners.serial_rollouts import SerialRolloutCollector, concat_trajectories, split_trajectories
-from sf_runtime.sampling.env_failures import EnvCallError
+from sf_runtime.sampling.env_failures import EnvCallError, describe_env_failure
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +88,9 @@ class SerialRunner:
         self._queued: dict[int, int] = {}
 
     def init(self) -> None:
-        """Prepare the experiment directory, create the envs and learners, resume from the latest checkpoints."""
-        self.lifecycle.start()
-        cfg = self.cfg = self.lifecycle.cfg  # with the saved config.json layered in when resuming
+        """Create the envs, prepare the experiment directory, create the learners, resume from the latest
+        checkpoints. A bad config or env fails before the experiment directory is touched."""
+        cfg = run_cfg(self.cfg)  # with the saved config.json layered in when resuming
         samples_per_batch = cfg.batch_size * cfg.num_batches_per_epoch
         if samples_per_batch % cfg.rollout:
             raise ValueError(
@@ -102,6 +102,12 @@ class SerialRunner:
         device = resolve_device(cfg)
         num_envs = cfg.num_workers * cfg.num_envs_per_worker
         self.env_vector = make_env_vector(cfg, 0, 0, num_envs, cfg.batched_sampling)
+        try:  # an env that fails its first reset fails here, before the experiment directory is touched
+            self.env_vector.reset()
+        except Exception as exc:
+            raise EnvCallError(describe_env_failure(self.env_vector, "reset", exc)) from exc
+        self.lifecycle.start()
+        cfg = self.cfg = self.lifecycle.cfg
         obs_space, action_space = self.env_vector.observation_space, self.env_vector.action_space
         for pid in self.policy_ids:
             learner = Learner(cfg, obs_space, action_space, policy_id=pid, device=device)
