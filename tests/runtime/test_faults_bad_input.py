@@ -200,3 +200,19 @@ def test_bad_config_fails_before_start_and_touches_no_experiment(training_proces
     assert "num_workers: -2 is out of range" in cli.stderr and "expected int >= 1" in cli.stderr, cli.stderr
     assert experiment_files(tmp_path / EXPERIMENT) == before
     print(f"\n[bad config] sf-cli train --num_workers=-2: exit 2, {seconds:.1f}s: {cli.stderr.strip()[-200:]}")
+
+
+def test_env_failure_of_a_resumed_run_that_has_already_reached_its_goal_is_not_a_success(
+    training_process, trained, tmp_path
+):
+    # the saved train_for_env_steps is reached already: the run stops at once, but its env failed at the first step
+    env_steps = copy_experiment(trained, tmp_path)
+    run = training_process(EXPERIMENT, {**SMALL, "env": "bad_nan_obs"}, ENV_MODULE)
+    code = run.wait(timeout=120)
+
+    out = run.output()
+    assert code == 1, out
+    assert "'bad_nan_obs'" in out and "must be finite" in out, out
+    run.assert_clean()
+    _cfg, state = run.load_experiment()
+    assert state is not None and state["env_steps"] >= env_steps

@@ -532,6 +532,8 @@ class ParallelRunner:
     def _finish(self) -> None:
         """Stop sampling, save the final checkpoint and summaries, stop the learners."""
         self._stop_sampling()
+        if self._env_failure is not None:  # reported while sampling stopped (or before a resumed run's first check)
+            raise self._env_failure
         self.lifecycle.finish(self.learners)
         self._finished = True
         log.info("%s", self.lifecycle.final_lag_line())
