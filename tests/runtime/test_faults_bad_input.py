@@ -184,7 +184,12 @@ def test_bad_config_fails_before_start_and_touches_no_experiment(training_proces
         excerpt = out.strip().splitlines()[-1]
         print(f"\n[bad config] {bad}: exit {code}, caught before start, {seconds:.1f}s: {excerpt[:240]}")
 
-    # the same through the command line: a usage error (exit 2) before anything is created
+
+def test_bad_config_through_sf_cli_is_a_usage_error_that_touches_no_experiment(trained, tmp_path):
+    # sf-cli is a layer above sf-runtime: absent from an environment with sf-runtime alone (CI's isolated run)
+    pytest.importorskip("sf_cli")
+    copy_experiment(trained, tmp_path)
+    before = experiment_files(tmp_path / EXPERIMENT)
     start = time.monotonic()
     cli = subprocess.run(
         [
