@@ -33,7 +33,7 @@ from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, make_env_vector
 from sf_runtime.learning import Learner
 from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver, run_cfg, run_guarded
 from sf_runtime.runners.serial_rollouts import SerialRolloutCollector, concat_trajectories, split_trajectories
-from sf_runtime.sampling.env_failures import EnvCallError, describe_env_failure
+from sf_runtime.sampling.env_failures import EnvCallError
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,8 @@ class SerialRunner:
 
     def init(self) -> None:
         """Create the envs, prepare the experiment directory, create the learners, resume from the latest
-        checkpoints. A bad config or env fails before the experiment directory is touched."""
+        checkpoints. A bad config, or an env that cannot be created or has unsupported spaces, fails before the
+        experiment directory is touched."""
         cfg = run_cfg(self.cfg)  # with the saved config.json layered in when resuming
         samples_per_batch = cfg.batch_size * cfg.num_batches_per_epoch
         if samples_per_batch % cfg.rollout:
@@ -102,10 +103,6 @@ class SerialRunner:
         device = resolve_device(cfg)
         num_envs = cfg.num_workers * cfg.num_envs_per_worker
         self.env_vector = make_env_vector(cfg, 0, 0, num_envs, cfg.batched_sampling)
-        try:  # an env that fails its first reset fails here, before the experiment directory is touched
-            self.env_vector.reset()
-        except Exception as exc:
-            raise EnvCallError(describe_env_failure(self.env_vector, "reset", exc)) from exc
         self.lifecycle.start()
         cfg = self.cfg = self.lifecycle.cfg
         obs_space, action_space = self.env_vector.observation_space, self.env_vector.action_space
