@@ -324,14 +324,25 @@ def learner_one(spec: dict) -> dict:
     return {"samples_per_sec": samples / (time.perf_counter() - start)}
 
 
+_RESULT_PREFIX = "BENCH_RESULT "  # the line on which a --train-one / --learner-one process prints its figures
+
+
+def _read_result(output: str) -> dict | None:
+    """The figures a child run of this script printed, or None when it printed none."""
+    for line in output.splitlines():
+        if line.startswith(_RESULT_PREFIX):
+            return json.loads(line[len(_RESULT_PREFIX) :])
+    return None
+
+
 def learner_ceiling(env: str, overrides: dict, seconds: float) -> float | None:
     """Run :func:`learner_one` in a fresh process; samples per second, or None when it failed."""
     spec = {"env": env, "overrides": overrides, "seconds": seconds}
     cmd = [sys.executable, str(Path(__file__).resolve()), "--learner-one", json.dumps(spec)]
     output = subprocess.run(cmd, capture_output=True, text=True).stdout
-    for line in output.splitlines():
-        if line.startswith("BENCH_RESULT "):
-            return json.loads(line[len("BENCH_RESULT ") :])["samples_per_sec"]
+    result = _read_result(output)
+    if result is not None:
+        return result["samples_per_sec"]
     print(output[-3000:], file=sys.stderr)
     return None
 
@@ -378,10 +389,7 @@ def run_training(spec: dict) -> dict:
     memory = TreeMemory(proc.pid)
     output, _ = proc.communicate()
     memory.stop()
-    result = {"status": None, "fps": None, "reward_time": None}
-    for line in output.splitlines():
-        if line.startswith("BENCH_RESULT "):
-            result = json.loads(line[len("BENCH_RESULT ") :])
+    result = _read_result(output) or {"status": None, "fps": None, "reward_time": None}
     if result["status"] != 0:
         print(output[-3000:], file=sys.stderr)
     result["peak_rss"] = memory.peak_rss
@@ -416,12 +424,12 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     if args.learner_one:
-        print("BENCH_RESULT " + json.dumps(learner_one(json.loads(args.learner_one))), flush=True)
+        print(_RESULT_PREFIX + json.dumps(learner_one(json.loads(args.learner_one))), flush=True)
         return 0
 
     if args.train_one:
         result = train_one(json.loads(args.train_one))
-        print("BENCH_RESULT " + json.dumps(result), flush=True)
+        print(_RESULT_PREFIX + json.dumps(result), flush=True)
         return 0
 
     wanted = set(args.envs.split(","))
