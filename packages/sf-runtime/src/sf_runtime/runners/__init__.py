@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from sf_runtime.registrations import refuse_in_child_bootstrap
 from sf_runtime.runners.lifecycle import (
     STATUS_FAILURE,
     STATUS_INTERRUPTED,
@@ -34,6 +35,7 @@ def run_rl(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
     Returns:
         0 on success, 1 on failure, 2 when interrupted by Ctrl-C or SIGTERM (a checkpoint is saved first).
     """
+    refuse_in_child_bootstrap()
     if cfg.serial_mode:
         from sf_runtime.runners.serial import run_serial
 
