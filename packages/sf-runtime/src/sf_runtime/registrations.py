@@ -43,11 +43,14 @@ class Registrations:
 
     Attributes:
         envs: env name -> pickled ``EnvSpec`` of each env registered with ``register_env``.
+        required_env: the env of the run (``cfg.env``): a failure to restore it is an error; one of another
+            registration only leaves that env out (it may name a module the children cannot import).
         model_parts: ``ModelFactory`` attribute -> pickled factory, for each part that is not the built-in one.
         unsendable: description of each registration that could not be pickled (``name -> why``).
     """
 
     envs: dict[str, bytes] = field(default_factory=dict)
+    required_env: str | None = None
     model_parts: dict[str, bytes] = field(default_factory=dict)
     unsendable: dict[str, str] = field(default_factory=dict)
 
@@ -62,7 +65,13 @@ class Registrations:
         for name, data in self.envs.items():
             if name in known:
                 continue  # importing the script's modules registered it already
-            spec = _load(data, f"the registration of env {name!r}")
+            try:
+                spec = _load(data, f"the registration of env {name!r}")
+            except RegistrationError:
+                if name == self.required_env:
+                    raise
+                log.debug("env %s: its registration could not be restored here", name, exc_info=True)
+                continue
             sf_registry.register_env(
                 name,
                 spec.make_env_func,
@@ -99,8 +108,11 @@ def _describe(func: Any) -> str:
     return f"{module}.{name}"
 
 
-def snapshot_registrations() -> Registrations:
+def snapshot_registrations(required_env: str | None = None) -> Registrations:
     """Records every env registered with ``register_env`` and every custom model factory of this process.
+
+    Args:
+        required_env: the env the run makes (``cfg.env``); see :attr:`Registrations.required_env`.
 
     An env registration that cannot be pickled is left out (a child that needs it reports the env as unknown; the
     env probe names the factory). A model factory that cannot be pickled is recorded in ``unsendable``: the child
@@ -130,7 +142,7 @@ def snapshot_registrations() -> Registrations:
                 "or class defined at the top level of a module or of the script (not a lambda or a nested "
                 "function), or register it when a module that every process imports is imported"
             )
-    return Registrations(envs=envs, model_parts=model_parts, unsendable=unsendable)
+    return Registrations(envs=envs, required_env=required_env, model_parts=model_parts, unsendable=unsendable)
 
 
 MISSING_MAIN_GUARD_EXIT_CODE = 87

@@ -117,7 +117,7 @@ def probe_env_info(cfg: Any, timeout: float = PROBE_TIMEOUT_S) -> EnvInfo:
             return cached
 
     full_env_name = cfg.env
-    registrations = snapshot_registrations()
+    registrations = snapshot_registrations(full_env_name)
     if full_env_name in registrations.unsendable:
         raise EnvProbeError(
             f"The factory registered for env {full_env_name!r} cannot be sent to the probe process "

@@ -325,7 +325,7 @@ class ParallelRunner:
             ],
             learner_queues=[new_queue() for _ in range(cfg.num_policies)],
             stats_queue=new_queue(),
-            registrations=snapshot_registrations(),
+            registrations=snapshot_registrations(cfg.env),
             log_level=logging.getLogger().getEffectiveLevel() or logging.INFO,
             slots=self.slots.handle,
         )
