@@ -16,7 +16,7 @@ PATHS = {
         "RewardShapingInterface": sf_runtime,
     },
     "sample_factory.envs.env_wrappers": {
-        name: sf_registry
+        name: sf_runtime
         for name in (
             "NoopResetEnv",
             "MaxAndSkipEnv",
@@ -27,6 +27,10 @@ PATHS = {
             "PixelFormatChwWrapper",
             "FrameStack",
             "atari_preprocessing",
+            "NumpyObsWrapper",
+            "RecordingWrapper",
+            "RewardScalingWrapper",
+            "TimeLimitWrapper",
         )
     },
     "sample_factory.train": {"run_rl": sf_runtime},

@@ -6,7 +6,7 @@ module                                    names                                 
 ``sample_factory.cfg.arguments``          ``parse_sf_args``, ``parse_full_cfg``                 sf_config
 ``sample_factory.envs.env_utils``         ``register_env``                                      sf_registry
                                           ``TrainingInfoInterface``, ``RewardShapingInterface``  sf_runtime
-``sample_factory.envs.env_wrappers``      Atari-style wrappers (``NoopResetEnv``, ...)          sf_registry
+``sample_factory.envs.env_wrappers``      gymnasium wrappers (``NoopResetEnv``, ...)            sf_runtime 
 ``sample_factory.train``                  ``run_rl``                                            sf_runtime
 ``sample_factory.enjoy``                  ``enjoy``                                             sf_runtime
 ``sample_factory.algo.utils.context``     ``global_model_factory``                              sf_runtime

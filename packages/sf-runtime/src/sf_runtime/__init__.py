@@ -11,6 +11,10 @@ Public names:
   :class:`ActorCritic`.
 - Env interfaces: :class:`TrainingInfoInterface` and :class:`RewardShapingInterface` (the training info dict holds
   :data:`APPROX_TOTAL_TRAINING_STEPS`), and :func:`create_env` to build an env as the runtime sees it.
+- Env wrappers for factories: Atari preprocessing (:func:`atari_preprocessing` and its parts :class:`NoopResetEnv`,
+  :class:`MaxAndSkipEnv`, :class:`EpisodicLifeEnv`, :class:`FireResetEnv`, :class:`ResizeWrapper`,
+  :class:`ClipRewardEnv`, :class:`FrameStack`, :class:`RecordGameScore`) and :class:`PixelFormatChwWrapper`,
+  :class:`NumpyObsWrapper`, :class:`RewardScalingWrapper`, :class:`TimeLimitWrapper`, :class:`RecordingWrapper`.
 - Script helpers: :data:`log`, :func:`is_module_available`, the type aliases :data:`ObsSpace` and
   :data:`ActionSpace`, and the model utilities :func:`nonlinearity` and :func:`calc_num_elements`.
 
@@ -23,7 +27,26 @@ Example:
 """
 
 from sf_runtime._script_utils import ActionSpace, ObsSpace, is_module_available, log
-from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, RewardShapingInterface, TrainingInfoInterface, create_env
+from sf_runtime.envs import (
+    APPROX_TOTAL_TRAINING_STEPS,
+    ClipRewardEnv,
+    EpisodicLifeEnv,
+    FireResetEnv,
+    FrameStack,
+    MaxAndSkipEnv,
+    NoopResetEnv,
+    NumpyObsWrapper,
+    PixelFormatChwWrapper,
+    RecordGameScore,
+    RecordingWrapper,
+    ResizeWrapper,
+    RewardScalingWrapper,
+    RewardShapingInterface,
+    TimeLimitWrapper,
+    TrainingInfoInterface,
+    atari_preprocessing,
+    create_env,
+)
 from sf_runtime.evaluation import EnjoyResult, enjoy
 from sf_runtime.model import (
     ActorCritic,
@@ -45,17 +68,31 @@ __all__ = [
     "APPROX_TOTAL_TRAINING_STEPS",
     "ActionSpace",
     "ActorCritic",
+    "ClipRewardEnv",
     "Decoder",
     "Encoder",
     "EnjoyResult",
+    "EpisodicLifeEnv",
     "ExperimentLifecycle",
+    "FireResetEnv",
+    "FrameStack",
+    "MaxAndSkipEnv",
     "ModelCore",
     "ModelFactory",
+    "NoopResetEnv",
+    "NumpyObsWrapper",
     "ObsSpace",
+    "PixelFormatChwWrapper",
+    "RecordGameScore",
+    "RecordingWrapper",
+    "ResizeWrapper",
+    "RewardScalingWrapper",
     "RewardShapingInterface",
     "RunObserver",
+    "TimeLimitWrapper",
     "TrainingInfoInterface",
     "__version__",
+    "atari_preprocessing",
     "calc_num_elements",
     "create_actor_critic",
     "create_env",

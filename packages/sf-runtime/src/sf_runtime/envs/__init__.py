@@ -1,4 +1,4 @@
-"""Envs in the runtime: multi-agent form, dict observations, episode statistics, vectors, env-info probe.
+"""Envs in the runtime: multi-agent form, dict observations, episode statistics, vectors, env-info probe, wrappers.
 
 Private to sf_runtime; the names below are what the rest of the runtime uses.
 """
@@ -17,19 +17,49 @@ from sf_runtime.envs.multi_agent import MultiAgentEnv
 from sf_runtime.envs.seeding import env_seed
 from sf_runtime.envs.validation import EnvError
 from sf_runtime.envs.vector import EnvVector, LoopEnvVector, NativeEnvVector, make_env_vector
+from sf_runtime.envs.wrappers import (
+    ClipRewardEnv,
+    EpisodicLifeEnv,
+    FireResetEnv,
+    FrameStack,
+    MaxAndSkipEnv,
+    NoopResetEnv,
+    NumpyObsWrapper,
+    PixelFormatChwWrapper,
+    RecordGameScore,
+    RecordingWrapper,
+    ResizeWrapper,
+    RewardScalingWrapper,
+    TimeLimitWrapper,
+    atari_preprocessing,
+)
 
 __all__ = [
     "APPROX_TOTAL_TRAINING_STEPS",
     "OBS_KEY",
+    "ClipRewardEnv",
     "EnvError",
     "EnvInfo",
     "EnvProbeError",
     "EnvVector",
+    "EpisodicLifeEnv",
+    "FireResetEnv",
+    "FrameStack",
     "LoopEnvVector",
+    "MaxAndSkipEnv",
     "MultiAgentEnv",
     "NativeEnvVector",
+    "NoopResetEnv",
+    "NumpyObsWrapper",
+    "PixelFormatChwWrapper",
+    "RecordGameScore",
+    "RecordingWrapper",
+    "ResizeWrapper",
+    "RewardScalingWrapper",
     "RewardShapingInterface",
+    "TimeLimitWrapper",
     "TrainingInfoInterface",
+    "atari_preprocessing",
     "create_env",
     "env_seed",
     "extract_env_info",
