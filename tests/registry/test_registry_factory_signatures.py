@@ -52,9 +52,7 @@ class FactoryObject:
         (FactoryObject().make_env, "bound_method"),
     ],
 )
-def test_any_factory_that_takes_four_positional_arguments_is_accepted_and_called_by_position(
-    factory, tag, unique_name
-):
+def test_any_factory_that_takes_four_positional_arguments_is_accepted_and_called_by_position(factory, tag, unique_name):
     name = unique_name(tag)
     register_env(name, factory)
     cfg, env_config = {"gamma": 0.9}, EnvConfig(worker_index=1, vector_index=0, env_id=3)
@@ -76,7 +74,7 @@ def test_make_env_without_arguments_passes_none_by_position(unique_name):
     register_env(name, sf_style_kwargs)
     CALLS.clear()
     make_env(name)
-    assert CALLS == [("kwargs", name, None, None, None, {})]
+    assert [("kwargs", name, None, None, None, {})] == CALLS
 
 
 def test_a_lazy_reference_to_a_positional_factory_works(unique_name):
@@ -84,7 +82,7 @@ def test_a_lazy_reference_to_a_positional_factory_works(unique_name):
     register_env(name, f"{__name__}:sf_style_underscored")
     CALLS.clear()
     make_env(name, cfg="the cfg")
-    assert CALLS == [("underscored", name, "the cfg", None, None)]
+    assert [("underscored", name, "the cfg", None, None)] == CALLS
 
 
 def two_arguments(name, cfg):
