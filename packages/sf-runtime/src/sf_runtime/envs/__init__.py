@@ -8,13 +8,16 @@ from sf_runtime.envs.dict_obs import OBS_KEY
 from sf_runtime.envs.env_info import EnvInfo, EnvProbeError, extract_env_info, probe_env_info
 from sf_runtime.envs.interfaces import (
     APPROX_TOTAL_TRAINING_STEPS,
+    EnvCriticalError,
     RewardShapingInterface,
     TrainingInfoInterface,
     find_reward_shaping_interface,
     find_training_info_interface,
+    get_default_reward_shaping,
 )
 from sf_runtime.envs.multi_agent import MultiAgentEnv
 from sf_runtime.envs.seeding import env_seed
+from sf_runtime.envs.spaces import Discretized, convert_space
 from sf_runtime.envs.validation import EnvError
 from sf_runtime.envs.vector import EnvVector, LoopEnvVector, NativeEnvVector, make_env_vector
 from sf_runtime.envs.wrappers import (
@@ -38,6 +41,8 @@ __all__ = [
     "APPROX_TOTAL_TRAINING_STEPS",
     "OBS_KEY",
     "ClipRewardEnv",
+    "Discretized",
+    "EnvCriticalError",
     "EnvError",
     "EnvInfo",
     "EnvProbeError",
@@ -60,11 +65,13 @@ __all__ = [
     "TimeLimitWrapper",
     "TrainingInfoInterface",
     "atari_preprocessing",
+    "convert_space",
     "create_env",
     "env_seed",
     "extract_env_info",
     "find_reward_shaping_interface",
     "find_training_info_interface",
+    "get_default_reward_shaping",
     "make_env_vector",
     "probe_env_info",
 ]
