@@ -11,8 +11,11 @@ _SF_SOURCES = ("registered", "entry point")
 
 
 def make_registered_env(full_env_name: str, cfg: Any, env_config: Any, render_mode: str | None) -> Any:
-    """Calls the factory of full_env_name through sf_registry (gymnasium's registry for plain gymnasium ids)."""
-    return make_env(full_env_name, cfg=cfg, env_config=env_config, render_mode=render_mode)
+    """Calls the factory of full_env_name through sf_registry (gymnasium's registry for plain gymnasium ids).
+
+    sf_registry calls the factory with four positional arguments, as Sample Factory 2 does.
+    """
+    return make_env(full_env_name, cfg, env_config, render_mode)
 
 
 def make_env_config(worker_index: int, vector_index: int, env_id: int) -> EnvConfig:
