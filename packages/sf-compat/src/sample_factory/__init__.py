@@ -37,8 +37,13 @@ module                                            names                         
 ================================================  ========================================================  ===========
 
 New code should import from the layers themselves (``from sf_runtime import run_rl``); this package exists so that
-scripts written for Sample Factory 2 run unchanged.
+scripts written for Sample Factory 2 run unchanged. Sample Factory 2 ran on gymnasium 0.x: importing this package
+also provides the gymnasium 0.x names its scripts use (``sf_runtime.provide_gymnasium_0x_names``).
 """
+
+from sf_runtime import provide_gymnasium_0x_names
+
+provide_gymnasium_0x_names()
 
 __version__ = "0.1.0"
 

@@ -75,6 +75,7 @@ from sf_runtime.envs import (
     convert_space,
     create_env,
     get_default_reward_shaping,
+    provide_gymnasium_0x_names,
 )
 from sf_runtime.evaluation import EnjoyResult, enjoy
 from sf_runtime.model import (
@@ -162,6 +163,7 @@ __all__ = [
     "model_device",
     "nonlinearity",
     "project_tmp_dir",
+    "provide_gymnasium_0x_names",
     "run_rl",
     "safe_ensure_dir_exists",
     "samples_per_trajectory",

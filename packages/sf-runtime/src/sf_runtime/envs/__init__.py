@@ -6,6 +6,7 @@ Private to sf_runtime; the names below are what the rest of the runtime uses.
 from sf_runtime.envs.create import create_env
 from sf_runtime.envs.dict_obs import OBS_KEY
 from sf_runtime.envs.env_info import EnvInfo, EnvProbeError, extract_env_info, probe_env_info
+from sf_runtime.envs.gymnasium_legacy import provide_gymnasium_0x_names
 from sf_runtime.envs.interfaces import (
     APPROX_TOTAL_TRAINING_STEPS,
     EnvCriticalError,
@@ -74,4 +75,5 @@ __all__ = [
     "get_default_reward_shaping",
     "make_env_vector",
     "probe_env_info",
+    "provide_gymnasium_0x_names",
 ]

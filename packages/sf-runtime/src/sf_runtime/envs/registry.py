@@ -33,15 +33,3 @@ def _source(full_env_name: str) -> str | None:
 def is_registered_in_sf(full_env_name: str) -> bool:
     """True when full_env_name has an sf factory (register_env or an entry point), not only a gymnasium id."""
     return _source(full_env_name) in _SF_SOURCES
-
-
-def registered_factory(full_env_name: str) -> Any:
-    """The factory registered in this process with ``register_env`` (a callable or a "module:attr" string), or None.
-
-    Entry-point envs are not returned: another process finds them by itself.
-    """
-    try:
-        spec = env_spec(full_env_name)
-    except EnvRegistryError:
-        return None
-    return spec.make_env_func if spec.source == "registered" else None
