@@ -1,6 +1,6 @@
 """Weights & Biases tracking (``with_wandb``, extra ``sf-runtime[wandb]``) with the real ``wandb`` package, offline.
 
-Real training runs (``sf-cli train``, serial, CartPole, a few thousand steps) in processes of their own record into
+Real training runs (``run_rl``, serial, CartPole, a few thousand steps) in processes of their own record into
 ``WANDB_DIR``; the tests read the offline run's ``run-<id>.wandb`` back with wandb's own protobuf records and compare
 it with the config and the TensorBoard summaries of the same run. The errors (no package, no login) are checked in
 this process: they come before any training starts.
@@ -54,11 +54,21 @@ def wandb_env(root: Path, mode: str = "offline") -> dict[str, str]:
 
 
 def train(tmp_path: Path, experiment: str, steps: int, *extra: str) -> subprocess.CompletedProcess[str]:
+    """A training run in a process of its own, its parameters given as a command line (as a script's would be)."""
     (tmp_path / "wandb_dir").mkdir(exist_ok=True)
     env = {**os.environ, **wandb_env(tmp_path), "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     args = ["--experiment", experiment, "--train_dir", str(tmp_path / "train_dir"), f"--train_for_env_steps={steps}"]
+    script = tmp_path / "train_script.py"
+    script.write_text(
+        "import json, sys\n"
+        "from sf_config import make_cfg\n"
+        "from sf_runtime import run_rl\n"
+        "if __name__ == '__main__':\n"
+        "    sys.exit(run_rl(make_cfg(json.loads(sys.argv[1]))))\n",
+        encoding="utf-8",
+    )
     proc = subprocess.run(
-        [sys.executable, "-m", "sf_cli", "train", *args, *FAST_TRAIN_ARGS, *extra],
+        [sys.executable, str(script), json.dumps([*args, *FAST_TRAIN_ARGS, *extra])],
         cwd=tmp_path,
         env=env,
         capture_output=True,
