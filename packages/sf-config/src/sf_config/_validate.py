@@ -123,9 +123,10 @@ def _rule_wandb_settings(cfg: Config) -> str | None:
     ]
     if not given:
         return None
+    verb, them = ("is", "it") if len(given) == 1 else ("are", "them")
     return (
-        f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} used only with --with_wandb: add --with_wandb to "
-        "report to Weights & Biases, or leave them out"
+        f"{', '.join(given)} {verb} used only with --with_wandb: add --with_wandb to report to Weights & Biases, "
+        f"or leave {them} out"
     )
 
 

@@ -320,9 +320,10 @@ def pull_experiment(repo_id: str, train_dir: str | Path = "train_dir", experimen
 def _check_enjoy_params(cfg: Any) -> str:
     if not getattr(cfg, "push_to_hub", False):
         given = [f"--{name}" for name in _HUB_PARAMS if getattr(cfg, name, None)]
+        verb, them = ("is", "it") if len(given) == 1 else ("are", "them")
         raise HubUsageError(
-            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} used only with --push_to_hub: add --push_to_hub "
-            "to upload the evaluated experiment, or leave them out"
+            f"{', '.join(given)} {verb} used only with --push_to_hub: add --push_to_hub to upload the evaluated "
+            f"experiment, or leave {them} out"
         )
     return check_repo_id(getattr(cfg, "hf_repository", None))
 
