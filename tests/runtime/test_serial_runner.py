@@ -14,14 +14,14 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from sf_config import make_cfg
+from sf_config import experiment_dir, make_cfg
 from sf_registry import register_env
 from sf_runtime import RunObserver, run_rl
 from sf_runtime.envs import make_env_vector
 from sf_runtime.learning import BATCH_KEYS, Learner
 from sf_runtime.runners.serial import SerialRunner
 from sf_runtime.runners.serial_rollouts import SerialRolloutCollector
-from sf_runtime.storage import CheckpointManager, experiment_dir
+from sf_runtime.storage import CheckpointManager
 
 torch.set_num_threads(1)
 

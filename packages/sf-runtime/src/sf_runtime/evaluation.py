@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from sf_config import with_saved_config
+from sf_config import experiment_dir, layer_saved_config
 from sf_registry import EnvConfig
 from sf_runtime import storage
 from sf_runtime.envs import create_env
@@ -102,11 +102,10 @@ def _render_mode(cfg: Any) -> str | None:
 
 
 def _load_cfg(cfg: Any) -> Any:
-    saved = storage.load_saved_config(cfg)
-    if saved is None:
-        log.warning("No config.json in %s: evaluating with the given configuration", storage.experiment_dir(cfg))
-        return cfg
-    return with_saved_config(cfg, saved)
+    layered = layer_saved_config(cfg, evaluation=True)
+    if layered is cfg:
+        log.warning("No config.json in %s: evaluating with the given configuration", experiment_dir(cfg))
+    return layered
 
 
 def enjoy(cfg: Any) -> EnjoyResult:
@@ -150,7 +149,7 @@ class _FrameSink:
         self.frame_period = 1.0 / fps if fps > 0 and on_screen else 0.0
         self._last_frame = time.monotonic()
         if cfg.save_video:
-            self.path = storage.experiment_dir(cfg) / (cfg.video_name or DEFAULT_VIDEO_NAME)
+            self.path = experiment_dir(cfg) / (cfg.video_name or DEFAULT_VIDEO_NAME)
             render_fps = getattr(env.unwrapped, "metadata", {}).get("render_fps")
             self.writer = _open_video_writer(self.path, fps or float(render_fps or _DEFAULT_VIDEO_FPS))
             log.info("Recording up to %s frames to %s", cfg.video_frames, self.path)
@@ -210,7 +209,7 @@ def _enjoy(cfg: Any) -> EnjoyResult:
             "No %s checkpoint of policy %d in %s: train first, or check --experiment/--train_dir",
             cfg.load_checkpoint_kind,
             policy_id,
-            storage.experiment_dir(cfg),
+            experiment_dir(cfg),
         )
         return EnjoyResult(STATUS_FAILURE, math.nan)
 

@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from sf_config import with_saved_config
+from sf_config import experiment_dir, layer_saved_config
 from sf_runtime import storage
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ class ExperimentLifecycle:
             self.checkpoints[pid] = storage.CheckpointManager(self.cfg, pid)
             self.summaries[pid] = storage.SummaryWriter(self.cfg, pid)
         self._started = True
-        log.info("Experiment directory: %s", storage.experiment_dir(self.cfg))
+        log.info("Experiment directory: %s", experiment_dir(self.cfg))
 
     def restore(self, policy_id: int, learner: CheckpointableLearner) -> bool:
         """Load the latest checkpoint of a policy, if there is one, into its learner and the step counters.
@@ -366,13 +366,10 @@ class ExperimentLifecycle:
 
     def maybe_save_best(self, learners: Mapping[int, CheckpointableLearner]) -> None:
         """Save a policy's best checkpoint when its ``save_best_metric`` improved, after ``save_best_after`` steps."""
-        metric_name = self.cfg.save_best_metric
         for pid in self.policy_ids:
-            if self.env_steps[pid] < self.cfg.save_best_after:
-                continue
-            metric = self.stats[pid].mean(metric_name)
-            best = self.checkpoints[pid].best_metric  # also knows the best of earlier runs of the experiment
-            if metric is None or (best is not None and metric <= best):
+            metric = self.stats[pid].mean(self.cfg.save_best_metric)
+            # checked before the payload is taken: a learner in another process sends its state over a pipe
+            if not self.checkpoints[pid].is_new_best(metric, self.env_steps[pid]):
                 continue
             learner = learners[pid]
             payload = checkpoint_payload(learner, self.env_steps[pid], self.train_seconds)
@@ -464,11 +461,7 @@ def run_cfg(cfg: Any) -> Any:
 
     Runners call it to check the env before :meth:`ExperimentLifecycle.start` touches the experiment directory.
     """
-    if cfg.restart_behavior == "resume":
-        saved = storage.load_saved_config(cfg)
-        if saved is not None:
-            return with_saved_config(cfg, saved)
-    return cfg
+    return layer_saved_config(cfg)
 
 
 def run_guarded(
