@@ -34,7 +34,7 @@ from sf_runtime.runners.lifecycle import (
     attach_console_log,
     detach_console_log,
 )
-from sf_runtime.runners.serial import resolve_device
+from sf_runtime.torch_setup import torch_device
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ def _eval_env_cfg(cfg: Any) -> tuple[Any, int]:
 
 
 def _enjoy(cfg: Any) -> EnjoyResult:
-    device = resolve_device(cfg)
+    device = torch_device(cfg)
     policy_id = cfg.policy_index
     state = storage.CheckpointManager(cfg, policy_id).load(kind=cfg.load_checkpoint_kind)
     if state is None:

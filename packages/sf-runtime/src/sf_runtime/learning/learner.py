@@ -51,16 +51,6 @@ BATCH_KEYS = (
 _ADV_STD_EPS = 1e-7
 
 
-def resolve_recurrence(cfg) -> int:
-    """``recurrence``, with -1 meaning ``rollout`` for RNN policies and 1 for feed-forward ones."""
-    recurrence = int(cfg.recurrence)
-    if recurrence == -1:
-        return int(cfg.rollout) if cfg.use_rnn else 1
-    if recurrence < 1:
-        raise ValueError(f"recurrence={recurrence} must be a positive integer or -1 (automatic)")
-    return recurrence
-
-
 def _contains_box(space: gym.Space) -> bool:
     if isinstance(space, gym.spaces.Tuple):
         return any(_contains_box(s) for s in space.spaces)
@@ -87,7 +77,12 @@ class Learner:
         self.cfg = cfg
         self.policy_id = policy_id
         self.device = torch.device(device)
-        self.recurrence = resolve_recurrence(cfg)
+        self.recurrence = int(cfg.recurrence)
+        if self.recurrence < 1:  # -1 ("automatic") is turned into a length when sf_config resolves the cfg
+            raise ValueError(
+                f"recurrence={self.recurrence}: the cfg is not resolved; build it with sf_config (make_cfg, "
+                "parse_full_cfg), which turns recurrence=-1 into rollout or 1"
+            )
         self.with_vtrace = bool(cfg.with_vtrace)
         if cfg.exploration_loss == "symmetric_kl" and _contains_box(action_space):
             raise ValueError(

@@ -38,7 +38,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
-from sf_config import experiment_dir, layer_saved_config
+from sf_config import experiment_dir
 from sf_runtime import storage
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ class ExperimentLifecycle:
     """Directory, checkpoints, summaries, statistics and stop conditions of one training run.
 
     Args:
-        cfg: the resolved configuration.
+        cfg: the run's final configuration (a resumed experiment's config.json already layered in); never replaced.
         policy_ids: the policies trained in this run (``range(cfg.num_policies)``).
         observers: callbacks notified at start, after each iteration, at summaries and at the end.
     """
@@ -183,21 +183,11 @@ class ExperimentLifecycle:
         self._last_report_steps = 0
         self._started = False
         self._log_handler: logging.Handler | None = None
-        self._console_handler: logging.Handler | None = None
 
     # ---- setup ---------------------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Prepare the experiment directory, save the configuration, open the log file, writers and checkpoints.
-
-        When resuming (``restart_behavior=resume``) an existing ``config.json`` is layered under the explicit
-        arguments first (:func:`sf_config.with_saved_config`); runners read the result from :attr:`cfg`.
-        """
-        self._console_handler = attach_console_log()
-        resolved = run_cfg(self.cfg)
-        if resolved is not self.cfg:
-            self.cfg = resolved
-            log.info("Resuming with the saved config.json under the explicit arguments")
+        """Prepare the experiment directory, save the configuration, open the log file, writers and checkpoints."""
         storage.prepare_experiment_dir(self.cfg)
         self._log_handler = storage.setup_log_file(self.cfg)
         storage.save_config(self.cfg)
@@ -395,8 +385,6 @@ class ExperimentLifecycle:
             if self._log_handler is not None:
                 storage.close_log_file(self._log_handler)
                 self._log_handler = None
-            detach_console_log(self._console_handler)
-            self._console_handler = None
             self._started = False
 
 
@@ -453,15 +441,6 @@ def exit_at_once_on_signal(stop_at_once: Callable[[], None] | None = None):
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def run_cfg(cfg: Any) -> Any:
-    """The configuration a run will have: with ``restart_behavior=resume``, the experiment's saved config.json
-    layered under the explicit arguments (:func:`sf_config.with_saved_config`); otherwise ``cfg`` itself.
-
-    Runners call it to check the env before :meth:`ExperimentLifecycle.start` touches the experiment directory.
-    """
-    return layer_saved_config(cfg)
 
 
 def run_guarded(

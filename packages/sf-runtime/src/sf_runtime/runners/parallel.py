@@ -49,7 +49,7 @@ import faster_fifo
 import numpy as np
 import torch
 
-from sf_runtime.runners.lifecycle import RunObserver, run_cfg, run_guarded
+from sf_runtime.runners.lifecycle import RunObserver, run_guarded
 from sf_runtime.runners.parallel_learner import learner_main, state_from_bytes, state_to_bytes
 from sf_runtime.runners.parallel_report import ParallelLifecycle
 from sf_runtime.sampling.context import MSG_STATE_REQUEST, RunContext
@@ -181,17 +181,6 @@ def _step_format(cfg: Any, obs_space: Any, action_space: Any) -> tuple[StepForma
     return fmt, model
 
 
-def _probe_before_start(cfg: Any) -> Any:
-    """Probes the env with the config the run will have (the saved config.json layered in when resuming).
-
-    Called before the experiment directory is prepared, so that a bad env (spaces, factory, first reset) leaves an
-    existing experiment exactly as it was.
-    """
-    from sf_runtime.envs import probe_env_info
-
-    return probe_env_info(run_cfg(cfg))
-
-
 def _sigkill(pid: int) -> None:
     """SIGKILL a process, if it still exists."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -225,7 +214,8 @@ class ParallelRunner:
     """One parallel training run. Use :func:`run_parallel`.
 
     Args:
-        cfg: the resolved configuration.
+        cfg: the run's final configuration (:func:`~sf_runtime.runners.run_rl` layers a resumed experiment's
+            config.json in before).
         observers: callbacks into the run.
     """
 
@@ -492,9 +482,11 @@ class ParallelRunner:
     def run(self) -> None:
         """Set up, supervise until a stop condition, and stop in order (raises on a failed component)."""
         lifecycle = self.lifecycle
-        self._env_info = _probe_before_start(self.cfg)  # a bad env fails before the experiment dir is touched
+        from sf_runtime.envs import probe_env_info
+
+        cfg = self.cfg
+        self._env_info = probe_env_info(cfg)  # a bad env fails before the experiment dir is touched
         lifecycle.start()
-        cfg = self.cfg = lifecycle.cfg  # the saved config.json is layered in when resuming
         for pid, learner in self.learners.items():
             lifecycle.restore(pid, learner)
         self.ctx = self._build_context()

@@ -31,6 +31,7 @@ from sf_runtime.sampling.process_setup import setup_child_process
 from sf_runtime.sampling.slot_ownership import SlotOwnership
 from sf_runtime.sampling.trajectories import TrajectoryBuffers
 from sf_runtime.sampling.weights import WeightSlot
+from sf_runtime.torch_setup import torch_device
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,6 @@ def state_to_bytes(obj: Any) -> bytes:
 def state_from_bytes(data: bytes) -> Any:
     """Inverse of :func:`state_to_bytes` (safe loading: tensors and plain values only)."""
     return torch.load(io.BytesIO(data), weights_only=True)
-
-
-def learner_device(cfg: Any) -> str:
-    """``"cuda"`` when ``cfg.device`` is gpu or auto and a GPU is there, else ``"cpu"``."""
-    return "cuda" if str(cfg.device) in ("gpu", "auto") and torch.cuda.is_available() else "cpu"
 
 
 class _PendingSlot:
@@ -86,7 +82,7 @@ class LearnerProcess:
         self.buffers = TrajectoryBuffers(ctx.trajectories)
         layout = self.layout = ctx.trajectories.layout
         self.weights = WeightSlot(ctx.weights[policy_id])
-        self.learner = Learner(cfg, ctx.obs_space, ctx.action_space, policy_id=policy_id, device=learner_device(cfg))
+        self.learner = Learner(cfg, ctx.obs_space, ctx.action_space, policy_id=policy_id, device=torch_device(cfg))
         if initial_state is not None:
             self.learner.load_checkpoint_state(state_from_bytes(initial_state))
         self.inbox = ctx.learner_queues[policy_id]

@@ -25,17 +25,11 @@ from sf_runtime.sampling.process_setup import setup_child_process
 from sf_runtime.sampling.slot_ownership import SlotOwnership
 from sf_runtime.sampling.trajectories import TrajectoryBuffers
 from sf_runtime.sampling.weights import WeightSlot
+from sf_runtime.torch_setup import torch_device
 
 log = logging.getLogger(__name__)
 
 _POLL_SEC = 0.1
-
-
-def inference_device(cfg) -> torch.device:
-    """The device of forward passes: CUDA when ``cfg.device`` is gpu or auto and a GPU is there, else the CPU."""
-    if str(cfg.device) in ("gpu", "auto") and torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
 
 
 class InferenceWorker:
@@ -58,7 +52,7 @@ class InferenceWorker:
         self.buffers = TrajectoryBuffers(ctx.trajectories)
         self.layout = layout = ctx.trajectories.layout
         self.weights = WeightSlot(ctx.weights[policy_id])
-        self.device = inference_device(cfg)
+        self.device = torch_device(cfg)
         self.model = create_actor_critic(cfg, ctx.obs_space, ctx.action_space).to(self.device)
         self.model.eval()
         self.version = -1
