@@ -27,6 +27,7 @@ from sf_runtime import storage
 from sf_runtime.envs import create_env
 from sf_runtime.learning import Learner
 from sf_runtime.model import actions_to_env
+from sf_runtime.registrations import RegistrationError, refuse_in_child_bootstrap
 from sf_runtime.runners.lifecycle import (
     STATUS_FAILURE,
     STATUS_INTERRUPTED,
@@ -118,6 +119,7 @@ def enjoy(cfg: Any) -> EnjoyResult:
         :class:`EnjoyResult`: status 0 on success, 1 on failure (e.g. no checkpoint), 2 when interrupted; with
         ``avg_reward``.
     """
+    refuse_in_child_bootstrap()
     console = attach_console_log()
     try:
         cfg = _load_cfg(cfg)
@@ -125,6 +127,9 @@ def enjoy(cfg: Any) -> EnjoyResult:
     except KeyboardInterrupt:
         log.warning("Evaluation interrupted")
         return EnjoyResult(STATUS_INTERRUPTED, math.nan)
+    except RegistrationError as exc:
+        log.error("Evaluation failed: %s", exc)
+        return EnjoyResult(STATUS_FAILURE, math.nan)
     except Exception:
         log.exception("Evaluation failed")
         return EnjoyResult(STATUS_FAILURE, math.nan)

@@ -9,8 +9,8 @@ The env is a small gridworld seen as an image: two 7x7 planes mark the agent and
 agent, and reaching the goal ends the episode with reward 1 (each step costs 0.01). The encoder is a two-layer 3x3
 convolution followed by a linear layer, which suits such tiny grids better than the Atari-sized default conv stacks.
 
-``register_model_components()`` registers the encoder factory in this process; the model factory is global, so
-with the parallel runner it must run before ``run_rl`` starts the worker processes (``main`` does that).
+``register_model_components()`` registers the encoder factory in this process, before ``run_rl``; the runner sends
+it (by reference) to the learner and inference processes it starts (``main`` does both).
 """
 
 from __future__ import annotations
@@ -96,12 +96,11 @@ def add_grid_goal_args(_env: str, parser: Any, evaluation: bool = False) -> None
 
 
 def grid_goal_override_defaults(_env: str, parser: Any) -> None:
-    """Defaults for this env: a feed-forward policy trained in one process."""
+    """Defaults for this env: a feed-forward policy, two rollout workers of 8 envs each."""
     parser.set_defaults(
-        serial_mode=True,
         async_rl=False,
-        num_workers=1,
-        num_envs_per_worker=16,
+        num_workers=2,
+        num_envs_per_worker=8,
         worker_num_splits=1,
         rollout=32,
         batch_size=256,

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sf_config import ConfigError, layer_saved_config
+from sf_runtime.registrations import refuse_in_child_bootstrap
 from sf_runtime.runners.lifecycle import (
     STATUS_FAILURE,
     STATUS_INTERRUPTED,
@@ -43,6 +44,7 @@ def run_rl(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
     Returns:
         0 on success, 1 on failure, 2 when interrupted by Ctrl-C or SIGTERM (a checkpoint is saved first).
     """
+    refuse_in_child_bootstrap()
     console = attach_console_log()
     try:
         try:

@@ -40,6 +40,7 @@ from typing import Any, Protocol
 
 from sf_config import experiment_dir
 from sf_runtime import storage
+from sf_runtime.registrations import RegistrationError
 
 log = logging.getLogger(__name__)
 
@@ -476,6 +477,9 @@ def run_guarded(
     except KeyboardInterrupt as exc:
         log.warning("Interrupted (%s): saving and stopping", str(exc) or exc.__class__.__name__)
         status, wind_down = STATUS_INTERRUPTED, on_interrupt
+    except RegistrationError as exc:  # the message says what to change; a traceback would only hide it
+        log.error("Training failed: %s", exc)
+        status, wind_down = STATUS_FAILURE, on_failure
     except Exception:
         log.exception("Training failed")
         status, wind_down = STATUS_FAILURE, on_failure
