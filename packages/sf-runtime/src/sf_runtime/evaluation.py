@@ -24,17 +24,12 @@ import torch
 from sf_config import experiment_dir, layer_saved_config
 from sf_registry import EnvConfig
 from sf_runtime import storage
+from sf_runtime.console_log import attach_console_log, detach_console_log
 from sf_runtime.envs import create_env
 from sf_runtime.learning import Learner
 from sf_runtime.model import actions_to_env
+from sf_runtime.outcome import STATUS_FAILURE, STATUS_INTERRUPTED, STATUS_SUCCESS
 from sf_runtime.registrations import RegistrationError, refuse_in_child_bootstrap
-from sf_runtime.runners.lifecycle import (
-    STATUS_FAILURE,
-    STATUS_INTERRUPTED,
-    STATUS_SUCCESS,
-    attach_console_log,
-    detach_console_log,
-)
 from sf_runtime.torch_setup import torch_device
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 :func:`run_rl` is the entry point. It resolves the run's configuration once, before any runner exists: a resumed
 experiment's saved config.json is layered under the given cfg here, and every part of the run then reads that final
-cfg. The runner-independent parts of a run (directory, checkpoints, summaries, stop conditions, observers, status
-codes, interruption) live in :mod:`sf_runtime.runners.lifecycle`.
+cfg. The runner-independent parts of a run (directory, checkpoints, summaries, stop conditions, observers) live in
+:mod:`sf_runtime.runners.lifecycle`; how a run ends (status codes, signals) in :mod:`sf_runtime.outcome`.
 """
 
 from __future__ import annotations
@@ -14,16 +14,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from sf_config import ConfigError, layer_saved_config
+from sf_runtime.console_log import attach_console_log, detach_console_log
+from sf_runtime.outcome import STATUS_FAILURE, STATUS_INTERRUPTED, STATUS_SUCCESS
 from sf_runtime.registrations import refuse_in_child_bootstrap
-from sf_runtime.runners.lifecycle import (
-    STATUS_FAILURE,
-    STATUS_INTERRUPTED,
-    STATUS_SUCCESS,
-    ExperimentLifecycle,
-    RunObserver,
-    attach_console_log,
-    detach_console_log,
-)
+from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,10 @@ A runner owns sampling and learning; everything around them is the same for ever
   the final checkpoint;
 - episode statistics averaged over the last ``stats_avg`` episodes, TensorBoard summaries every
   ``experiment_summaries_interval`` seconds, progress lines in the log;
-- status codes and interruption: :func:`run_guarded` maps a run to 0 (success), 1 (failure) or 2 (interrupted by
-  Ctrl-C or SIGTERM, after saving a checkpoint).
+- the observers of the run (:class:`RunObserver`).
+
+How a run ends (status codes, Ctrl-C and SIGTERM) is :mod:`sf_runtime.outcome`'s; the cfg the lifecycle receives is
+final (:func:`sf_runtime.runners.run_rl` resolved it).
 
 A runner drives it like this::
 
@@ -27,55 +29,19 @@ A runner drives it like this::
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import signal
-import sys
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from sf_config import experiment_dir
 from sf_runtime import storage
-from sf_runtime.registrations import RegistrationError
 
 log = logging.getLogger(__name__)
 
-STATUS_SUCCESS = 0
-STATUS_FAILURE = 1
-STATUS_INTERRUPTED = 2
-
 # Progress lines go to the log this often; summaries and checkpoints have their own configurable intervals.
 _REPORT_INTERVAL_SEC = 5.0
-
-
-def attach_console_log() -> logging.Handler | None:
-    """Log sf's INFO records to stderr when nothing else configured logging (e.g. in a plain training script).
-
-    Returns:
-        The handler added to the root logger (remove it with :func:`detach_console_log`), or None when the root
-        logger already had handlers (sf-cli, pytest, or the user's own configuration).
-    """
-    root = logging.getLogger()
-    if root.handlers:
-        return None
-    handler = logging.StreamHandler()
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("[%(asctime)s][%(process)d] %(message)s", "%H:%M:%S"))
-    root.addHandler(handler)
-    sf_logger = logging.getLogger("sf_runtime")
-    if sf_logger.level == logging.NOTSET:
-        sf_logger.setLevel(logging.INFO)
-    return handler
-
-
-def detach_console_log(handler: logging.Handler | None) -> None:
-    """Remove a handler added by :func:`attach_console_log` (None is accepted and ignored)."""
-    if handler is not None:
-        logging.getLogger().removeHandler(handler)
 
 
 class CheckpointableLearner(Protocol):
@@ -107,10 +73,6 @@ class RunObserver:
 
     def on_finish(self, run: ExperimentLifecycle) -> None:
         """After the final checkpoint, or after an interruption's checkpoint."""
-
-
-class Interrupted(KeyboardInterrupt):
-    """Raised in the main thread when the process receives SIGTERM, so that it unwinds like Ctrl-C."""
 
 
 def checkpoint_payload(learner: CheckpointableLearner, env_steps: int, train_seconds: float) -> dict[str, Any]:
@@ -387,116 +349,3 @@ class ExperimentLifecycle:
                 storage.close_log_file(self._log_handler)
                 self._log_handler = None
             self._started = False
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    """While active, SIGTERM raises :class:`Interrupted` in the main thread (a no-op in other threads)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _raise(signum, _frame):
-        raise Interrupted(f"received signal {signal.Signals(signum).name}")
-
-    previous = signal.signal(signal.SIGTERM, _raise)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def exit_at_once_on_signal(stop_at_once: Callable[[], None] | None = None):
-    """While active (the wind-down of a run), SIGINT or SIGTERM ends the process at once with status 2.
-
-    This is the "second Ctrl-C": the first one started the wind-down (a checkpoint, then stopping the processes),
-    and a user who presses Ctrl-C again does not want to wait for it. ``stop_at_once`` runs first, to kill child
-    processes by force and remove shared memory, so that nothing of the run is left behind; then the log handlers
-    are flushed and the process exits with ``os._exit`` (no further cleanup can block it). A no-op outside the main
-    thread.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _exit_now(signum, _frame):
-        try:
-            log.warning("Received %s while stopping: exiting at once", signal.Signals(signum).name)
-            if stop_at_once is not None:
-                stop_at_once()
-        except BaseException:
-            log.exception("Could not stop everything at once")
-        finally:
-            for handler in logging.getLogger().handlers:
-                with contextlib.suppress(Exception):
-                    handler.flush()
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()
-            os._exit(STATUS_INTERRUPTED)
-
-    previous = {sig: signal.signal(sig, _exit_now) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def run_guarded(
-    body: Callable[[], None],
-    on_interrupt: Callable[[], None] | None = None,
-    *,
-    on_failure: Callable[[], None] | None = None,
-    cleanup: Callable[[], None] | None = None,
-    stop_at_once: Callable[[], None] | None = None,
-) -> int:
-    """Run a training body and turn its outcome into a status code.
-
-    After ``body`` returned or raised, the wind-down (``on_interrupt`` or ``on_failure``, then ``cleanup``) runs
-    under :func:`exit_at_once_on_signal`: a further Ctrl-C or SIGTERM calls ``stop_at_once`` and exits the process
-    with status 2 immediately.
-
-    Args:
-        body: the run; returns normally on success.
-        on_interrupt: called after Ctrl-C or SIGTERM (e.g. to save a checkpoint); its own errors are logged.
-        on_failure: called after ``body`` raised (e.g. to save a checkpoint through the parts of the run that still
-            work); its own errors are logged.
-        cleanup: called last in every case (stop processes, release resources).
-        stop_at_once: what a second signal does before the process exits (kill children, remove shared memory).
-
-    Returns:
-        0 on success, 1 when ``body`` raised, 2 when it was interrupted.
-    """
-    status = STATUS_SUCCESS
-    wind_down: Callable[[], None] | None = None
-    try:
-        with sigterm_as_interrupt():
-            body()
-    except KeyboardInterrupt as exc:
-        log.warning("Interrupted (%s): saving and stopping", str(exc) or exc.__class__.__name__)
-        status, wind_down = STATUS_INTERRUPTED, on_interrupt
-    except RegistrationError as exc:  # the message says what to change; a traceback would only hide it
-        log.error("Training failed: %s", exc)
-        status, wind_down = STATUS_FAILURE, on_failure
-    except Exception:
-        log.exception("Training failed")
-        status, wind_down = STATUS_FAILURE, on_failure
-    except BaseException:  # SystemExit and the like: still stop what the run started
-        if cleanup is not None:
-            with exit_at_once_on_signal(stop_at_once):
-                cleanup()
-        raise
-    with exit_at_once_on_signal(stop_at_once):
-        try:
-            if wind_down is not None:
-                try:
-                    wind_down()
-                except Exception:
-                    what = "interruption" if status == STATUS_INTERRUPTED else "failure"
-                    log.exception("Could not save after the %s", what)
-        finally:
-            if cleanup is not None:
-                cleanup()
-    return status

@@ -49,8 +49,9 @@ import faster_fifo
 import numpy as np
 import torch
 
+from sf_runtime.outcome import run_guarded
 from sf_runtime.registrations import missing_main_guard_error, snapshot_registrations
-from sf_runtime.runners.lifecycle import RunObserver, run_guarded
+from sf_runtime.runners.lifecycle import RunObserver
 from sf_runtime.runners.parallel_learner import learner_main, state_from_bytes, state_to_bytes
 from sf_runtime.runners.parallel_report import ParallelLifecycle
 from sf_runtime.sampling.context import MSG_STATE_REQUEST, RunContext
