@@ -140,7 +140,7 @@ def test_recreated_split_masks_the_failed_step(tmp_path, monkeypatch):
 
     from sf_config import make_cfg
     from sf_runtime.runners.parallel import ParallelRunner
-    from sf_runtime.sampling.rollout_worker import RolloutWorker
+    from sf_runtime.runners.parallel.rollout_worker import RolloutWorker
 
     monkeypatch.syspath_prepend(str(ENV_MODULE.parent))
     envs = importlib.import_module(ENV_MODULE.stem)

@@ -26,11 +26,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, make_env_vector
+from sf_runtime.envs.failures import EnvCallError
 from sf_runtime.learning import Learner
 from sf_runtime.outcome import run_guarded
 from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
 from sf_runtime.runners.serial_rollouts import SerialRolloutCollector, concat_trajectories, split_trajectories
-from sf_runtime.sampling.env_failures import EnvCallError
 from sf_runtime.torch_setup import seed_everything, torch_device
 
 log = logging.getLogger(__name__)

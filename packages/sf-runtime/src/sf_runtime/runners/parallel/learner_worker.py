@@ -25,12 +25,12 @@ from typing import Any
 
 import torch
 
-from sf_runtime.sampling.context import MSG_FREE, MSG_STATE_REQUEST, MSG_TRAJECTORY, RunContext, policy_of_rows
-from sf_runtime.sampling.heartbeat import STOP_ALL, RunState
-from sf_runtime.sampling.process_setup import setup_child_process
-from sf_runtime.sampling.slot_ownership import SlotOwnership
-from sf_runtime.sampling.trajectories import TrajectoryBuffers
-from sf_runtime.sampling.weights import WeightSlot
+from sf_runtime.runners.parallel.context import MSG_FREE, MSG_STATE_REQUEST, MSG_TRAJECTORY, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.heartbeat import STOP_ALL, RunState
+from sf_runtime.runners.parallel.process_setup import setup_child_process
+from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
+from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
+from sf_runtime.runners.parallel.weights import WeightSlot
 from sf_runtime.torch_setup import torch_device
 
 log = logging.getLogger(__name__)

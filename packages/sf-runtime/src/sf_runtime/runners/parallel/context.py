@@ -4,7 +4,7 @@ Messages are small tuples of ints (pickled by faster-fifo); observations and pol
 
 - policy queue (one per policy, read by its inference workers): ``(worker, split, buffer, t, incarnation)``, "the
   observations of slot (worker, split, buffer) at time t are ready" (``incarnation``: see
-  :mod:`~sf_runtime.sampling.slot_ownership`; requests of an older incarnation of the worker are dropped).
+  :mod:`~sf_runtime.runners.parallel.slot_ownership`; requests of an older incarnation of the worker are dropped).
 - worker queue (one per rollout worker): ``(MSG_ACTIONS, policy, [(split, buffer, t, incarnation), ...])`` from
   inference (the requests it served: a worker acts only on the answer to its current request), ``(MSG_FREE, split,
   buffer)`` from a learner that gave a slot back (it lowered its "held" flag first).
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from sf_runtime.registrations import Registrations
-from sf_runtime.sampling.heartbeat import Component
-from sf_runtime.sampling.trajectories import StepFormat, TrajectorySpecs
+from sf_runtime.runners.parallel.heartbeat import Component
+from sf_runtime.runners.parallel.trajectories import StepFormat, TrajectorySpecs
 
 MSG_ACTIONS = 0
 MSG_FREE = 1

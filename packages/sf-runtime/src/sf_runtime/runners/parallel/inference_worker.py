@@ -1,7 +1,7 @@
 """The inference worker process: batched forward passes of one policy for every pending request.
 
 Each iteration takes all pending requests ``(w, s, k, t, incarnation)`` of its policy's queue at once (dropping
-those of a rollout worker that died and was replaced since, see :mod:`~sf_runtime.sampling.slot_ownership`), turns
+those of a rollout worker that died and was replaced since, see :mod:`.slot_ownership`), turns
 them into one index tensor over the flat ``[rows * time]`` view of the trajectory buffers (only the rows that this
 policy controls), gathers observations and recurrent states with one ``index_select`` per array, runs one forward pass,
 scatters actions, log-probabilities, distribution parameters, values, versions and next recurrent states back with
@@ -19,12 +19,12 @@ from collections import defaultdict
 
 import torch
 
-from sf_runtime.sampling.context import MSG_ACTIONS, RunContext, policy_of_rows
-from sf_runtime.sampling.heartbeat import STOP_SAMPLING, RunState
-from sf_runtime.sampling.process_setup import setup_child_process
-from sf_runtime.sampling.slot_ownership import SlotOwnership
-from sf_runtime.sampling.trajectories import TrajectoryBuffers
-from sf_runtime.sampling.weights import WeightSlot
+from sf_runtime.runners.parallel.context import MSG_ACTIONS, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
+from sf_runtime.runners.parallel.process_setup import setup_child_process
+from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
+from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
+from sf_runtime.runners.parallel.weights import WeightSlot
 from sf_runtime.torch_setup import torch_device
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ state machine over its current slot ``k`` and time index ``t``:
 
 While one split waits for inference the worker steps the other (double buffering with ``worker_num_splits=2``).
 
-Which slots the learners still hold is kept in shared memory (:mod:`~sf_runtime.sampling.slot_ownership`), so a
+Which slots the learners still hold is kept in shared memory (:mod:`~sf_runtime.runners.parallel.slot_ownership`), so a
 worker started to replace one that died begins in the slots nobody holds and takes the others as the learners give
 them back; it acts only on answers to its own requests (same slot, time index and incarnation).
 
@@ -37,13 +37,13 @@ from typing import Any
 
 import numpy as np
 
-from sf_runtime.sampling.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext, policy_of_rows
-from sf_runtime.sampling.env_failures import describe_env_failure
-from sf_runtime.sampling.heartbeat import STOP_SAMPLING, RunState
-from sf_runtime.sampling.process_setup import setup_child_process
-from sf_runtime.sampling.shared_memory import SegmentFds
-from sf_runtime.sampling.slot_ownership import SlotOwnership
-from sf_runtime.sampling.trajectories import TrajectoryBuffers
+from sf_runtime.envs.failures import describe_env_failure
+from sf_runtime.runners.parallel.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
+from sf_runtime.runners.parallel.process_setup import setup_child_process
+from sf_runtime.runners.parallel.shared_memory import SegmentFds
+from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
+from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
 
 log = logging.getLogger(__name__)
 

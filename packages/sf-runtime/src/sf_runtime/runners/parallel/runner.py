@@ -18,7 +18,7 @@ The main process sets the run up and then only supervises:
 
 A rollout worker that dies of a signal (SIGKILL, the out-of-memory killer, a crash in native code) is replaced: the
 new process maps the unlinked shared segments through file descriptors the main process kept, starts in the slots
-the learners do not hold (:mod:`~sf_runtime.sampling.slot_ownership`), and the run goes on; at most
+the learners do not hold (:mod:`~sf_runtime.runners.parallel.slot_ownership`), and the run goes on; at most
 ``MAX_WORKER_REPLACEMENTS`` times per worker index, after which the run stops with status 1. An inference worker or a
 learner that dies stops the run (status 1, a checkpoint first when every learner still runs); the message names it.
 
@@ -52,18 +52,18 @@ import torch
 from sf_runtime.outcome import run_guarded
 from sf_runtime.registrations import missing_main_guard_error, snapshot_registrations
 from sf_runtime.runners.lifecycle import RunObserver
-from sf_runtime.runners.parallel_learner import learner_main, state_from_bytes, state_to_bytes
-from sf_runtime.runners.parallel_report import ParallelLifecycle
-from sf_runtime.sampling.context import MSG_STATE_REQUEST, RunContext
-from sf_runtime.sampling.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
-from sf_runtime.sampling.inference_worker import inference_worker_main
-from sf_runtime.sampling.process_setup import stop_signals_blocked
-from sf_runtime.sampling.rollout_worker import rollout_worker_main
-from sf_runtime.sampling.shared_memory import SharedArena
-from sf_runtime.sampling.shm_guard import check_shm_budget, sweep_stale_segments
-from sf_runtime.sampling.slot_ownership import SlotOwnership
-from sf_runtime.sampling.trajectories import StepFormat, TrajectoryLayout, allocate_trajectories
-from sf_runtime.sampling.weights import WeightSlot
+from sf_runtime.runners.parallel.context import MSG_STATE_REQUEST, RunContext
+from sf_runtime.runners.parallel.health import ParallelLifecycle
+from sf_runtime.runners.parallel.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
+from sf_runtime.runners.parallel.inference_worker import inference_worker_main
+from sf_runtime.runners.parallel.learner_worker import learner_main, state_from_bytes, state_to_bytes
+from sf_runtime.runners.parallel.process_setup import stop_signals_blocked
+from sf_runtime.runners.parallel.rollout_worker import rollout_worker_main
+from sf_runtime.runners.parallel.shared_memory import SharedArena
+from sf_runtime.runners.parallel.shm_guard import check_shm_budget, sweep_stale_segments
+from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
+from sf_runtime.runners.parallel.trajectories import StepFormat, TrajectoryLayout, allocate_trajectories
+from sf_runtime.runners.parallel.weights import WeightSlot
 from sf_runtime.storage import check_checkpoint_space
 
 log = logging.getLogger(__name__)
@@ -77,9 +77,9 @@ _PRELOAD = [
     "sf_runtime.envs",
     "sf_runtime.model",
     "sf_runtime.learning",
-    "sf_runtime.sampling.rollout_worker",
-    "sf_runtime.sampling.inference_worker",
-    "sf_runtime.runners.parallel_learner",
+    "sf_runtime.runners.parallel.rollout_worker",
+    "sf_runtime.runners.parallel.inference_worker",
+    "sf_runtime.runners.parallel.learner_worker",
 ]
 _QUEUE_BYTES = 4 * 1024 * 1024
 _SPARE_INBOX_BYTES = 256 * 1024  # the inboxes of replacement workers (a few small messages at a time)
