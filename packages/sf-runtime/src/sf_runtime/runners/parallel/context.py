@@ -10,9 +10,8 @@ Messages are small tuples of ints (pickled by faster-fifo); observations and pol
   buffer)`` from a learner that gave a slot back (it lowered its "held" flag first).
 - learner queue (one per policy): ``(MSG_TRAJECTORY, worker, split, buffer)`` from rollout workers,
   ``(MSG_STATE_REQUEST,)`` from the main process (reply: checkpoint bytes on the learner's pipe).
-- stats queue (to the main process): ``("episodes", worker, frames, [(policy, episode dict), ...])`` from rollout
-  workers, ``("train", policy, samples, version, lag min, lag sum, lag max, lag count, stats dict)`` from learners,
-  ``("error", label, text)`` from any child that failed.
+- stats queue (to the main process): the named records of :mod:`.reports` (episodes and frames from rollout
+  workers, training steps from learners, env failures, the traceback of any child that failed).
 """
 
 from __future__ import annotations

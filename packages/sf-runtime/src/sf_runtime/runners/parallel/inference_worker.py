@@ -22,6 +22,7 @@ import torch
 from sf_runtime.runners.parallel.context import MSG_ACTIONS, RunContext, policy_of_rows
 from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
 from sf_runtime.runners.parallel.process_setup import setup_child_process
+from sf_runtime.runners.parallel.reports import ChildError
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
 from sf_runtime.runners.parallel.weights import WeightSlot
@@ -143,5 +144,5 @@ def inference_worker_main(ctx: RunContext, policy_id: int, index: int) -> None:
         )
         InferenceWorker(ctx, policy_id, index).run()
     except BaseException:
-        ctx.stats_queue.put(("error", f"inference_worker p{policy_id}#{index}", traceback.format_exc()))
+        ctx.stats_queue.put(ChildError(f"inference_worker p{policy_id}#{index}", traceback.format_exc()))
         raise SystemExit(1) from None

@@ -28,6 +28,7 @@ import torch
 from sf_runtime.runners.parallel.context import MSG_FREE, MSG_STATE_REQUEST, MSG_TRAJECTORY, RunContext, policy_of_rows
 from sf_runtime.runners.parallel.heartbeat import STOP_ALL, RunState
 from sf_runtime.runners.parallel.process_setup import setup_child_process
+from sf_runtime.runners.parallel.reports import ChildError, PolicyLag, TrainReport
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
 from sf_runtime.runners.parallel.weights import WeightSlot
@@ -141,16 +142,12 @@ class LearnerProcess:
         self.weights.publish(learner.actor_critic, learner.policy_version)
         samples = int(batch["valids"].sum())
         self.ctx.stats_queue.put(
-            (
-                "train",
-                self.policy_id,
-                samples,
-                int(learner.policy_version),
-                int(lag.min()),
-                float(lag.sum()),
-                int(lag.max()),
-                int(lag.numel()),
-                {k: float(v) for k, v in (train_stats or {}).items()},
+            TrainReport(
+                policy_id=self.policy_id,
+                samples=samples,
+                policy_version=int(learner.policy_version),
+                lag=PolicyLag(int(lag.min()), float(lag.sum()), int(lag.max()), int(lag.numel())),
+                stats={k: float(v) for k, v in (train_stats or {}).items()},
             )
         )
 
@@ -193,5 +190,5 @@ def learner_main(ctx: RunContext, policy_id: int, initial_state: bytes | None, c
         )
         LearnerProcess(ctx, policy_id, initial_state, conn).run()
     except BaseException:
-        ctx.stats_queue.put(("error", f"learner p{policy_id}", traceback.format_exc()))
+        ctx.stats_queue.put(ChildError(f"learner p{policy_id}", traceback.format_exc()))
         raise SystemExit(1) from None

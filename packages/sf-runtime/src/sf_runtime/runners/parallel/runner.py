@@ -1,6 +1,4 @@
-"""The parallel runner: rollout workers, inference workers and learners in their own processes.
-
-The main process sets the run up and then only supervises:
+"""The main process of a parallel run: it sets the run up, then only supervises.
 
 1. probe the env (spaces, agents), build one actor-critic to learn the shapes of the policy outputs and of the
    weights, and allocate everything shared in ``/dev/shm`` (``sf_<run>_*``): trajectory slots, one weight slot per
@@ -18,7 +16,7 @@ The main process sets the run up and then only supervises:
 
 A rollout worker that dies of a signal (SIGKILL, the out-of-memory killer, a crash in native code) is replaced: the
 new process maps the unlinked shared segments through file descriptors the main process kept, starts in the slots
-the learners do not hold (:mod:`~sf_runtime.runners.parallel.slot_ownership`), and the run goes on; at most
+the learners do not hold (:mod:`.slot_ownership`), and the run goes on; at most
 ``MAX_WORKER_REPLACEMENTS`` times per worker index, after which the run stops with status 1. An inference worker or a
 learner that dies stops the run (status 1, a checkpoint first when every learner still runs); the message names it.
 
@@ -32,184 +30,37 @@ status is 1.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import math
-import multiprocessing as mp
-import multiprocessing.forkserver
-import multiprocessing.resource_tracker
-import os
 import queue
-import signal
 import time
 from collections.abc import Iterable
 from typing import Any
 
-import faster_fifo
-import numpy as np
-import torch
-
 from sf_runtime.outcome import run_guarded
-from sf_runtime.registrations import missing_main_guard_error, snapshot_registrations
+from sf_runtime.registrations import missing_main_guard_error
 from sf_runtime.runners.lifecycle import RunObserver
-from sf_runtime.runners.parallel.context import MSG_STATE_REQUEST, RunContext
+from sf_runtime.runners.parallel.build_context import MAX_WORKER_REPLACEMENTS, build_context, run_components
+from sf_runtime.runners.parallel.context import RunContext
+from sf_runtime.runners.parallel.failures import NO_ERROR_TEXT, ComponentFailure, EnvFailure, how_it_ended
 from sf_runtime.runners.parallel.health import ParallelLifecycle
 from sf_runtime.runners.parallel.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
-from sf_runtime.runners.parallel.inference_worker import inference_worker_main
-from sf_runtime.runners.parallel.learner_worker import learner_main, state_from_bytes, state_to_bytes
+from sf_runtime.runners.parallel.launch import (
+    fork_server,
+    helpers_running,
+    kill_helpers,
+    sigkill,
+    start_child,
+    stop_helpers,
+)
 from sf_runtime.runners.parallel.process_setup import stop_signals_blocked
-from sf_runtime.runners.parallel.rollout_worker import rollout_worker_main
+from sf_runtime.runners.parallel.remote_learner import RemoteLearner
+from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, EpisodesReport, TrainReport
 from sf_runtime.runners.parallel.shared_memory import SharedArena
-from sf_runtime.runners.parallel.shm_guard import check_shm_budget, sweep_stale_segments
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
-from sf_runtime.runners.parallel.trajectories import StepFormat, TrajectoryLayout, allocate_trajectories
-from sf_runtime.runners.parallel.weights import WeightSlot
-from sf_runtime.storage import check_checkpoint_space
 
 log = logging.getLogger(__name__)
 
-# Modules the fork server imports once, so that each child starts in milliseconds instead of importing torch.
-_PRELOAD = [
-    "numpy",
-    "torch",
-    "gymnasium",
-    "faster_fifo",
-    "sf_runtime.envs",
-    "sf_runtime.model",
-    "sf_runtime.learning",
-    "sf_runtime.runners.parallel.rollout_worker",
-    "sf_runtime.runners.parallel.inference_worker",
-    "sf_runtime.runners.parallel.learner_worker",
-]
-_QUEUE_BYTES = 4 * 1024 * 1024
-_SPARE_INBOX_BYTES = 256 * 1024  # the inboxes of replacement workers (a few small messages at a time)
-_STATE_TIMEOUT_SEC = 300.0
 _JOIN_TIMEOUT_SEC = 20.0
-MAX_WORKER_REPLACEMENTS = 3  # per rollout worker index, over the run
-_NO_ERROR_TEXT = "it reported no error (killed by a signal, out of memory, or it failed while starting: see its output)"
-
-
-class ComponentFailure(RuntimeError):
-    """A process of the run died or stopped reporting; the message names it (role and index)."""
-
-
-class EnvFailure(ComponentFailure):
-    """An env raised in a rollout worker more often than ``max_env_failures`` allows; the message names the env."""
-
-
-def how_it_ended(label: str, process: Any) -> str:
-    """``"<label> (pid N) was killed by signal SIGKILL"`` or ``"... exited with code C"`` for an ended process."""
-    code = process.exitcode
-    if code is not None and code < 0:
-        try:
-            how = f"was killed by signal {signal.Signals(-code).name}"
-        except ValueError:
-            how = f"was killed by signal {-code}"
-    else:
-        how = f"exited with code {code}"
-    return f"{label} (pid {process.pid}) {how}"
-
-
-class RemoteLearner:
-    """The main process's stand-in for a learner living in another process (what the lifecycle checkpoints).
-
-    Before the processes start it only collects the state to resume from; afterwards :meth:`checkpoint_state` asks
-    the learner process for its current state.
-
-    Args:
-        policy_id: the policy.
-    """
-
-    def __init__(self, policy_id: int) -> None:
-        self.policy_id = policy_id
-        self.policy_version = 0
-        self.initial_state: bytes | None = None
-        self.queue: Any = None
-        self.conn: Any = None
-        self.process: Any = None
-
-    def load_checkpoint_state(self, state: dict[str, Any]) -> None:
-        """Keep a checkpoint's learner state for the learner process to load when it starts."""
-        if self.process is not None:
-            raise RuntimeError("a running learner process cannot load a checkpoint")
-        self.initial_state = state_to_bytes(state)
-        self.policy_version = int(state.get("policy_version", 0))
-
-    def checkpoint_state(self) -> dict[str, Any]:
-        """The learner process's current state (weights, optimizer, normalizers); also refreshes the version."""
-        label = f"learner p{self.policy_id}"
-        if self.process is None or not self.process.is_alive():
-            how = "is not running" if self.process is None else how_it_ended(label, self.process)
-            raise ComponentFailure(f"{how}: cannot take its checkpoint")
-        self.queue.put((MSG_STATE_REQUEST,))
-        deadline = time.monotonic() + _STATE_TIMEOUT_SEC
-        while not self.conn.poll(0.5):  # a learner that dies meanwhile never answers: do not wait for it
-            if not self.process.is_alive():
-                raise ComponentFailure(f"{how_it_ended(label, self.process)} while sending its checkpoint state")
-            if time.monotonic() > deadline:
-                raise ComponentFailure(f"{label} did not send its state within {_STATE_TIMEOUT_SEC}s")
-        payload = state_from_bytes(self.conn.recv_bytes())
-        self.policy_version = int(payload["policy_version"])
-        return payload["state"]
-
-
-def _buffers_per_split(cfg: Any, rows_per_split: int, num_policies: int) -> int:
-    """Slots per split: one in sync mode; in async mode enough for ``num_batches_to_accumulate`` batches."""
-    if not cfg.async_rl:
-        return 1
-    samples_per_batch = cfg.batch_size * cfg.num_batches_per_epoch * num_policies
-    samples_per_slot_set = cfg.num_workers * cfg.worker_num_splits * rows_per_split * cfg.rollout
-    return max(2, math.ceil(cfg.num_batches_to_accumulate * samples_per_batch / samples_per_slot_set) + 1)
-
-
-def _step_format(cfg: Any, obs_space: Any, action_space: Any) -> tuple[StepFormat, torch.nn.Module]:
-    """Run one forward pass of a fresh actor-critic on a sample observation to learn the output shapes."""
-    from sf_runtime.model import create_actor_critic
-
-    model = create_actor_critic(cfg, obs_space, action_space)
-    model.eval()
-    sample = obs_space.sample()
-    obs = {key: torch.as_tensor(np.asarray(value))[None] for key, value in sample.items()}
-    rnn = torch.zeros((1, int(model.rnn_state_size)), dtype=torch.float32)
-    with torch.no_grad():
-        out = model(model.normalize_obs(obs), rnn)
-    actions = out["actions"]
-    action_dtype = torch.empty(0, dtype=actions.dtype).numpy().dtype.name
-    fmt = StepFormat(
-        actions=(tuple(actions.shape[1:]), action_dtype),
-        action_logits=int(out["action_logits"].shape[-1]),
-        rnn_size=int(model.rnn_state_size),
-    )
-    return fmt, model
-
-
-def _sigkill(pid: int) -> None:
-    """SIGKILL a process, if it still exists."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.kill(pid, signal.SIGKILL)
-
-
-def _started_helpers() -> tuple[bool, bool]:
-    """Whether the fork server and the resource tracker of this interpreter run already (then we leave them)."""
-    server = getattr(multiprocessing.forkserver, "_forkserver", None)
-    tracker = getattr(multiprocessing.resource_tracker, "_resource_tracker", None)
-    return (
-        getattr(server, "_forkserver_pid", None) is not None,
-        getattr(tracker, "_pid", None) is not None,
-    )
-
-
-def _stop_helpers(server_was_running: bool, tracker_was_running: bool) -> None:
-    """Stop the fork server and resource tracker that this run started (they are child processes too)."""
-    server = getattr(multiprocessing.forkserver, "_forkserver", None)
-    tracker = getattr(multiprocessing.resource_tracker, "_resource_tracker", None)
-    for running_before, helper in ((server_was_running, server), (tracker_was_running, tracker)):
-        if running_before or helper is None or not hasattr(helper, "_stop"):
-            continue
-        try:
-            helper._stop()
-        except Exception:
-            log.debug("could not stop a multiprocessing helper", exc_info=True)
 
 
 class ParallelRunner:
@@ -235,7 +86,7 @@ class ParallelRunner:
         self._stuck: set[str] = set()  # components that stopped reporting: not worth waiting for at shutdown
         self._env_failure: EnvFailure | None = None  # raised by the supervision loop once the run must stop
         self._env_info: Any = None  # probed before the experiment dir is touched (run), else in _build_context
-        self._helpers = _started_helpers()
+        self._helpers = helpers_running()
         self.slots: SlotOwnership | None = None
         self._mp: Any = None  # the fork server context the children come from
         self.replacements: dict[int, int] = {}  # rollout worker index -> replacements so far
@@ -243,109 +94,20 @@ class ParallelRunner:
 
     # ---- setup ---------------------------------------------------------------------------------------------------
 
-    def _components(self) -> list[Component]:
-        cfg = self.cfg
-        comps = [Component("learner", p, f"learner p{p}") for p in range(cfg.num_policies)]
-        for p in range(cfg.num_policies):
-            for i in range(cfg.policy_workers_per_policy):
-                comps.append(
-                    Component("inference_worker", p * cfg.policy_workers_per_policy + i, f"inference_worker p{p}#{i}")
-                )
-        comps += [Component("rollout_worker", w, f"rollout_worker {w}") for w in range(cfg.num_workers)]
-        return comps
-
     def _build_context(self) -> RunContext:
+        """The shared memory and queues of the run (the env is probed here unless :meth:`run` did already)."""
         from sf_runtime.envs import probe_env_info
 
-        cfg = self.cfg
-        sweep_stale_segments()
-        info = self._env_info if self._env_info is not None else probe_env_info(cfg)
-        num_agents = int(info.num_agents)
-        step_format, model = _step_format(cfg, info.obs_space, info.action_space)
-        check_checkpoint_space(cfg, sum(t.numel() * t.element_size() for t in model.state_dict().values()))
-        rows_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits * num_agents
-        layout = TrajectoryLayout(
-            num_workers=cfg.num_workers,
-            num_splits=cfg.worker_num_splits,
-            rows_per_split=rows_per_split,
-            buffers_per_split=_buffers_per_split(cfg, rows_per_split, cfg.num_policies),
-            rollout=cfg.rollout,
-        )
-        self.components = self._components()
-
-        def allocate(arena: Any) -> tuple[Any, list[Any], RunState, SlotOwnership]:
-            trajectories = allocate_trajectories(arena, layout, info.obs_space, step_format)
-            weights = [WeightSlot.allocate(arena, model).handle for _ in range(cfg.num_policies)]
-            state = RunState.allocate(arena, len(self.components))
-            return trajectories, weights, state, SlotOwnership.allocate(arena, layout, cfg.num_policies)
-
-        check_shm_budget(cfg, allocate)  # sized by the same code, before anything is created
-        trajectories, weights, self.state, self.slots = allocate(self.arena)
-
-        def new_queue(size: int = _QUEUE_BYTES) -> faster_fifo.Queue:
-            return faster_fifo.Queue(max_size_bytes=size)
-
-        log.info(
-            "Parallel run: %d rollout workers x %d envs (%d splits, %s sampling), %d policies x %d inference "
-            "workers, %s, %d trajectory slots per split",
-            cfg.num_workers,
-            cfg.num_envs_per_worker,
-            cfg.worker_num_splits,
-            "batched" if cfg.batched_sampling else "non-batched",
-            cfg.num_policies,
-            cfg.policy_workers_per_policy,
-            "async" if cfg.async_rl else "sync",
-            layout.buffers_per_split,
-        )
-        return RunContext(
-            cfg=cfg,
-            obs_space=info.obs_space,
-            action_space=info.action_space,
-            num_agents=num_agents,
-            frameskip=int(getattr(info, "frameskip", 1) or 1),
-            step_format=step_format,
-            trajectories=trajectories,
-            weights=weights,
-            run_state=self.state.handle,
-            components=self.components,
-            policy_queues=[new_queue() for _ in range(cfg.num_policies)],
-            # one inbox per incarnation: a replacement cannot wait on the queue its killed predecessor waited on
-            worker_queues=[
-                [new_queue()] + [new_queue(_SPARE_INBOX_BYTES) for _ in range(MAX_WORKER_REPLACEMENTS)]
-                for _ in range(cfg.num_workers)
-            ],
-            learner_queues=[new_queue() for _ in range(cfg.num_policies)],
-            stats_queue=new_queue(),
-            registrations=snapshot_registrations(cfg.env),
-            log_level=logging.getLogger().getEffectiveLevel() or logging.INFO,
-            slots=self.slots.handle,
-        )
+        info = self._env_info if self._env_info is not None else probe_env_info(self.cfg)
+        self.components = run_components(self.cfg)
+        ctx, self.state, self.slots = build_context(self.cfg, info, self.arena, self.components)
+        return ctx
 
     def _start_processes(self, ctx: RunContext) -> None:
-        mp_ctx = self._mp = mp.get_context("forkserver")
-        mp_ctx.set_forkserver_preload(_PRELOAD)
+        self._mp = fork_server()
         for comp in self.components:
-            if comp.role == "learner":
-                learner = self.learners[comp.index]
-                recv_end, send_end = mp_ctx.Pipe(duplex=False)
-                proc = mp_ctx.Process(
-                    target=learner_main,
-                    args=(ctx, comp.index, learner.initial_state, send_end),
-                    name=comp.label,
-                    daemon=True,
-                )
-                learner.queue, learner.conn, learner.process = ctx.learner_queues[comp.index], recv_end, proc
-            elif comp.role == "inference_worker":
-                per_policy = self.cfg.policy_workers_per_policy
-                proc = mp_ctx.Process(
-                    target=inference_worker_main,
-                    args=(ctx, comp.index // per_policy, comp.index % per_policy),
-                    name=comp.label,
-                    daemon=True,
-                )
-            else:
-                proc = mp_ctx.Process(target=rollout_worker_main, args=(ctx, comp.index), name=comp.label, daemon=True)
-            proc.start()
+            learner = self.learners[comp.index] if comp.role == "learner" else None
+            proc = start_child(self._mp, ctx, comp, learner)
             self.processes.append(proc)
             log.info("Started %s (pid %d)", comp.label, proc.pid)
 
@@ -380,7 +142,7 @@ class ParallelRunner:
             if comp.role == "rollout_worker" and proc.exitcode < 0 and comp.label not in self.child_errors:
                 self._replace_worker(i, what)
                 continue
-            detail = self.child_errors.get(comp.label, _NO_ERROR_TEXT)
+            detail = self.child_errors.get(comp.label, NO_ERROR_TEXT)
             raise ComponentFailure(f"{what}:\n{detail}")
 
     def _replace_worker(self, i: int, what: str) -> None:
@@ -400,13 +162,7 @@ class ParallelRunner:
         # incarnations); its slots stay with the learners that hold them and come back through the shared flags.
         self.slots.new_incarnation(comp.index)
         self.state.beat(i)  # the new process has heartbeat_reporting_interval to report, like any other
-        proc = self._mp.Process(
-            target=rollout_worker_main,
-            args=(self.ctx, comp.index, self.arena.segment_fds()),
-            name=comp.label,
-            daemon=True,
-        )
-        proc.start()
+        proc = start_child(self._mp, self.ctx, comp, segments=self.arena.segment_fds())
         self.processes[i] = proc
         self._replaced_at[comp.index] = time.monotonic()
         log.info("Started %s (pid %d) in place of the dead one", comp.label, proc.pid)
@@ -428,44 +184,49 @@ class ParallelRunner:
     def _drain_stats(self, timeout: float = 0.0) -> None:
         assert self.ctx is not None
         try:
-            messages = self.ctx.stats_queue.get_many(block=timeout > 0, timeout=timeout)
+            reports = self.ctx.stats_queue.get_many(block=timeout > 0, timeout=timeout)
         except queue.Empty:
             return
-        frameskip = self.ctx.frameskip
-        for msg in messages:
-            kind = msg[0]
-            if kind == "episodes":
-                _, worker, frames, episodes = msg
-                if worker in self._replaced_at:
-                    seconds = time.monotonic() - self._replaced_at.pop(worker)
-                    log.info(
-                        "rollout_worker %d (replacement %d) is sampling, %.1fs after the death was seen",
-                        worker,
-                        self.replacements[worker],
-                        seconds,
-                    )
-                self.lifecycle.record_frames(frames)
-                by_policy: dict[int, list[dict[str, Any]]] = {}
-                for pid, episode in episodes:
-                    by_policy.setdefault(pid, []).append(episode)
-                for pid, eps in by_policy.items():
-                    self.lifecycle.record_episodes(pid, eps)
-            elif kind == "train":
-                _, pid, samples, version, lag_min, lag_sum, lag_max, lag_count, stats = msg
-                self.learners[pid].policy_version = version
-                self.lifecycle.add_env_steps(pid, samples * frameskip)
-                self.lifecycle.record_training(pid, samples * frameskip, (lag_min, lag_sum, lag_max, lag_count))
-                stats = {**stats, "policy_lag_max": float(lag_max), "policy_lag_min": float(lag_min)}
-                self.lifecycle.record_train_stats(pid, stats)
-            elif kind == "error":
-                _, label, text = msg
-                self.child_errors[label] = text
-                log.error("%s failed:\n%s", label, text)
-            elif kind == "env_failure":
-                self._on_env_failure(*msg[1:])
+        for report in reports:
+            match report:
+                case EpisodesReport():
+                    self._on_episodes(report)
+                case TrainReport():
+                    self._on_training(report)
+                case ChildError(label, text):
+                    self.child_errors[label] = text
+                    log.error("%s failed:\n%s", label, text)
+                case EnvFailureReport():
+                    self._on_env_failure(report)
 
-    def _on_env_failure(self, label: str, text: str, recreated: bool) -> None:
+    def _on_episodes(self, report: EpisodesReport) -> None:
+        if report.worker in self._replaced_at:
+            seconds = time.monotonic() - self._replaced_at.pop(report.worker)
+            log.info(
+                "rollout_worker %d (replacement %d) is sampling, %.1fs after the death was seen",
+                report.worker,
+                self.replacements[report.worker],
+                seconds,
+            )
+        self.lifecycle.record_frames(report.frames)
+        by_policy: dict[int, list[dict[str, Any]]] = {}
+        for pid, episode in report.episodes:
+            by_policy.setdefault(pid, []).append(episode)
+        for pid, episodes in by_policy.items():
+            self.lifecycle.record_episodes(pid, episodes)
+
+    def _on_training(self, report: TrainReport) -> None:
+        assert self.ctx is not None
+        pid, frames = report.policy_id, report.samples * self.ctx.frameskip
+        self.learners[pid].policy_version = report.policy_version
+        self.lifecycle.add_env_steps(pid, frames)
+        self.lifecycle.record_training(pid, frames, report.lag)
+        lag = {"policy_lag_max": float(report.lag.max), "policy_lag_min": float(report.lag.min)}
+        self.lifecycle.record_train_stats(pid, {**report.stats, **lag})
+
+    def _on_env_failure(self, report: EnvFailureReport) -> None:
         """Count an env exception reported by a rollout worker; decide whether the run stops."""
+        text, recreated = report.text, report.recreated
         limit = int(self.cfg.max_env_failures or 0)
         count = self.lifecycle.record_env_failure()
         if recreated and count <= limit:
@@ -573,7 +334,7 @@ class ParallelRunner:
         for comp, proc in zip(self.components, self.processes, strict=False):
             if proc.pid is not None and proc.exitcode is None and which(comp, proc):
                 log.warning("Killing %s (pid %d)", comp.label, proc.pid)
-                _sigkill(proc.pid)
+                sigkill(proc.pid)
 
     def stop_at_once(self) -> None:
         """For a second Ctrl-C: kill every child and the helpers this run started, remove the shared memory.
@@ -585,16 +346,9 @@ class ParallelRunner:
             self.state.set(STOP_ALL)
         for proc in self.processes:
             if proc.pid is not None:
-                _sigkill(proc.pid)
+                sigkill(proc.pid)
         self.arena.unlink_all()
-        server = getattr(multiprocessing.forkserver, "_forkserver", None)
-        tracker = getattr(multiprocessing.resource_tracker, "_resource_tracker", None)
-        for running_before, pid in (
-            (self._helpers[0], getattr(server, "_forkserver_pid", None)),
-            (self._helpers[1], getattr(tracker, "_pid", None)),
-        ):
-            if not running_before and pid is not None:
-                _sigkill(pid)
+        kill_helpers(self._helpers)
 
     def shutdown(self) -> None:
         """Stop every child (politely, then by SIGKILL: children ignore SIGTERM), remove the shared memory."""
@@ -614,7 +368,7 @@ class ParallelRunner:
             self.arena.close_fds()
             if not self._finished:
                 self.lifecycle.finish(None)
-            _stop_helpers(*self._helpers)
+            stop_helpers(self._helpers)
 
 
 def run_parallel(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
