@@ -69,7 +69,7 @@ PATHS = {
         "log": sf_runtime,
         "debug_log_every_n": sf_runtime,
         "project_tmp_dir": sf_runtime,
-        "experiment_dir": sf_runtime,
+        "experiment_dir": sf_config,
         "ensure_dir_exists": sf_runtime,
         "safe_ensure_dir_exists": sf_runtime,
         "static_vars": sf_runtime,

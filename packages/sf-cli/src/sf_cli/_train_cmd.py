@@ -12,15 +12,9 @@ import click
 from sf_cli._console import StatusLine, setup_console_logging
 from sf_cli._errors import reports_errors
 from sf_cli._options import common_options
-from sf_cli._resolve import (
-    DEFAULT_ENV,
-    TRAIN_HELP_DEFAULTS,
-    command_args,
-    experiment_dir,
-    import_env_modules,
-    resolve_cfg,
-)
+from sf_cli._resolve import DEFAULT_ENV, TRAIN_HELP_DEFAULTS, command_args, import_env_modules, resolve_cfg
 from sf_cli._schema_help import schema_command
+from sf_config import experiment_dir
 
 
 def _module_reference(module: str) -> str:

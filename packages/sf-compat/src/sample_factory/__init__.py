@@ -27,8 +27,8 @@ module                                            names                         
 ``sample_factory.model.model_utils``              ``nonlinearity``, ``model_device``                        sf_runtime
 ``sample_factory.utils.typing``                   ``Config``                                                sf_config
                                                   ``ObsSpace``, ``ActionSpace``, ``Env``, ``PolicyID``      sf_runtime
-``sample_factory.utils.utils``                    ``str2bool``                                              sf_config
-                                                  ``log``, ``is_module_available``, ``experiment_dir``,     sf_runtime
+``sample_factory.utils.utils``                    ``str2bool``, ``experiment_dir``                          sf_config
+                                                  ``log``, ``is_module_available``,                         sf_runtime
                                                   ``ensure_dir_exists``, ``safe_ensure_dir_exists``,
                                                   ``project_tmp_dir``, ``debug_log_every_n``,
                                                   ``static_vars``

@@ -23,7 +23,7 @@ Public names:
   :class:`ClipRewardEnv`, :class:`FrameStack`, :class:`RecordGameScore`) and :class:`PixelFormatChwWrapper`,
   :class:`NumpyObsWrapper`, :class:`RewardScalingWrapper`, :class:`TimeLimitWrapper`, :class:`RecordingWrapper`.
 - Script helpers: :data:`log`, :func:`is_module_available`, the type aliases :data:`ObsSpace`, :data:`ActionSpace`,
-  :data:`Env` and :data:`PolicyID`, :func:`experiment_dir`, :func:`ensure_dir_exists`,
+  :data:`Env` and :data:`PolicyID`, :func:`ensure_dir_exists`,
   :func:`safe_ensure_dir_exists`, :func:`project_tmp_dir`, :func:`debug_log_every_n`, :func:`static_vars`,
   :func:`is_udp_port_available`, :data:`ALGO_VERSION`, and the RL helpers :func:`make_dones`,
   :func:`samples_per_trajectory` and :data:`EPS`.
@@ -101,7 +101,6 @@ from sf_runtime.runners import (
     make_runner,
     run_rl,
 )
-from sf_runtime.storage import experiment_dir
 
 __version__ = "0.1.0"
 
@@ -151,7 +150,6 @@ __all__ = [
     "debug_log_every_n",
     "enjoy",
     "ensure_dir_exists",
-    "experiment_dir",
     "get_default_reward_shaping",
     "global_model_factory",
     "is_module_available",
