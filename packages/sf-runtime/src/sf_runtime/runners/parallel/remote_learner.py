@@ -20,6 +20,10 @@ class RemoteLearner:
 
     Args:
         policy_id: the policy.
+
+    Attributes:
+        answer_within_sec: how long :meth:`checkpoint_state` waits for the learner's answer (shortened during the
+            wind-down after a failure, which has a budget of its own).
     """
 
     def __init__(self, policy_id: int) -> None:
@@ -29,6 +33,7 @@ class RemoteLearner:
         self.queue: Any = None
         self.conn: Any = None
         self.process: Any = None
+        self.answer_within_sec = _STATE_TIMEOUT_SEC
 
     def load_checkpoint_state(self, state: dict[str, Any]) -> None:
         """Keep a checkpoint's learner state for the learner process to load when it starts."""
@@ -44,12 +49,13 @@ class RemoteLearner:
             how = "is not running" if self.process is None else how_it_ended(label, self.process)
             raise ComponentFailure(f"{how}: cannot take its checkpoint")
         self.queue.put((MSG_STATE_REQUEST,))
-        deadline = time.monotonic() + _STATE_TIMEOUT_SEC
+        limit = self.answer_within_sec
+        deadline = time.monotonic() + limit
         while not self.conn.poll(0.5):  # a learner that dies meanwhile never answers: do not wait for it
             if not self.process.is_alive():
                 raise ComponentFailure(f"{how_it_ended(label, self.process)} while sending its checkpoint state")
             if time.monotonic() > deadline:
-                raise ComponentFailure(f"{label} did not send its state within {_STATE_TIMEOUT_SEC}s")
+                raise ComponentFailure(f"{label} did not send its state within {limit:.0f}s")
         payload = state_from_bytes(self.conn.recv_bytes())
         self.policy_version = int(payload["policy_version"])
         return payload["state"]

@@ -36,7 +36,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-from sf_runtime.outcome import run_guarded
+from sf_runtime.outcome import STATUS_FAILURE, STATUS_INTERRUPTED, run_guarded
 from sf_runtime.registrations import missing_main_guard_error
 from sf_runtime.runners.lifecycle import RunObserver
 from sf_runtime.runners.parallel.build_context import MAX_WORKER_REPLACEMENTS, build_context, run_components
@@ -57,10 +57,14 @@ from sf_runtime.runners.parallel.remote_learner import RemoteLearner
 from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, EpisodesReport, TrainReport
 from sf_runtime.runners.parallel.shared_memory import SharedArena
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
+from sf_runtime.runners.parallel.wind_down import WindDownWatchdog
 
 log = logging.getLogger(__name__)
 
-_JOIN_TIMEOUT_SEC = 20.0
+_STARTUP_LIMIT_SEC = 60.0  # a new process's first heartbeat (at least heartbeat_reporting_interval)
+_JOIN_TIMEOUT_SEC = 20.0  # sampling and learner processes, to stop after a normal finish
+_GRACE_AFTER_FAILURE_SEC = 5.0  # sampling processes, to stop after a failure or an interruption: then SIGKILL
+_WIND_DOWN_LIMIT_SEC = 45.0  # the whole wind-down after a failure or an interruption (see wind_down.py)
 
 
 class ParallelRunner:
@@ -91,6 +95,8 @@ class ParallelRunner:
         self._mp: Any = None  # the fork server context the children come from
         self.replacements: dict[int, int] = {}  # rollout worker index -> replacements so far
         self._replaced_at: dict[int, float] = {}  # replaced worker index -> when, until its first frames arrive
+        self._starting: dict[int, tuple[float, float]] = {}  # component -> (started, heartbeat then) of a replacement
+        self._watchdog = WindDownWatchdog(_WIND_DOWN_LIMIT_SEC, self.stop_at_once)
 
     # ---- setup ---------------------------------------------------------------------------------------------------
 
@@ -115,7 +121,7 @@ class ParallelRunner:
         """Wait for every component's first heartbeat (its shared memory is mapped by then)."""
         assert self.state is not None
         start = time.monotonic()
-        limit = max(60.0, float(self.cfg.heartbeat_reporting_interval))
+        limit = self._startup_limit()
         while True:
             self._drain_stats()
             self._check_exits()
@@ -127,6 +133,10 @@ class ParallelRunner:
                 raise ComponentFailure(f"{names} did not start within {limit:.0f}s")
             time.sleep(0.02)
         log.info("All %d processes started in %.1fs", len(self.processes), time.monotonic() - start)
+
+    def _startup_limit(self) -> float:
+        """Seconds a starting process has for its first heartbeat: starting is slow on a busy machine, not a hang."""
+        return max(_STARTUP_LIMIT_SEC, float(self.cfg.heartbeat_reporting_interval))
 
     # ---- supervision ---------------------------------------------------------------------------------------------
 
@@ -161,7 +171,8 @@ class ParallelRunner:
         # Requests and answers of the dead process are dropped from now on (inference and the new worker compare
         # incarnations); its slots stay with the learners that hold them and come back through the shared flags.
         self.slots.new_incarnation(comp.index)
-        self.state.beat(i)  # the new process has heartbeat_reporting_interval to report, like any other
+        self.state.beat(i)
+        self._starting[i] = (time.monotonic(), self.state.last_beat(i))  # until its own first heartbeat
         proc = start_child(self._mp, self.ctx, comp, segments=self.arena.segment_fds())
         self.processes[i] = proc
         self._replaced_at[comp.index] = time.monotonic()
@@ -170,10 +181,15 @@ class ParallelRunner:
     def _check_heartbeats(self) -> None:
         assert self.state is not None
         limit = float(self.cfg.heartbeat_reporting_interval)
-        silent = self.state.silent_components(limit)
+        now = time.monotonic()
+        for i, (started, beat_at_start) in list(self._starting.items()):
+            if self.state.last_beat(i) != beat_at_start:
+                del self._starting[i]  # it reported: from now on it has heartbeat_reporting_interval like the others
+            elif now - started > self._startup_limit():
+                del self._starting[i]  # no first heartbeat in time: silent like any other
+        silent = [i for i in self.state.silent_components(limit) if i not in self._starting]
         if silent:
             self._stuck = {self.components[i].label for i in silent}
-            now = time.monotonic()
             names = ", ".join(
                 f"{self.components[i].label} (silent for {now - self.state.last_beat(i):.0f}s)" for i in silent
             )
@@ -278,13 +294,19 @@ class ParallelRunner:
                 last_check = now
         self._finish()
 
-    def _stop_sampling(self) -> None:
+    def _stop_sampling(self, grace_sec: float = _JOIN_TIMEOUT_SEC) -> None:
+        """Stop the rollout and inference workers: ask, wait up to ``grace_sec``, then SIGKILL what still runs.
+
+        Their state is not saved, so killing them loses nothing; one blocked on a lock a dead process left behind
+        would never exit by itself.
+        """
         assert self.state is not None
         self.state.set(STOP_SAMPLING)
-        deadline = time.monotonic() + _JOIN_TIMEOUT_SEC
+        deadline = time.monotonic() + grace_sec
         for comp, proc in zip(self.components, self.processes, strict=False):
             if comp.role != "learner":
                 proc.join(max(0.0, deadline - time.monotonic()))
+        self._kill(lambda comp, proc: comp.role != "learner" and proc.is_alive())
         self._drain_stats()
 
     def _finish(self) -> None:
@@ -305,19 +327,27 @@ class ParallelRunner:
             if comp.role == "learner"
         )
 
-    def save_after_interrupt(self) -> None:
-        """Called after Ctrl-C / SIGTERM: stop sampling and save a checkpoint through the still-running learners."""
-        if self.state is None or self._finished or not self._learners_alive():
-            return
-        self._stop_sampling()
+    def _save_in_wind_down(self) -> None:
+        """Stop sampling and save a checkpoint through the learners, within the wind-down's budget."""
+        self._stop_sampling(min(_GRACE_AFTER_FAILURE_SEC, self._watchdog.remaining()))
+        for learner in self.learners.values():
+            learner.answer_within_sec = max(1.0, self._watchdog.remaining() - 10.0)  # leave time for the shutdown
         self.lifecycle.finish(self.learners)
         self._finished = True
+
+    def save_after_interrupt(self) -> None:
+        """Called after Ctrl-C / SIGTERM: stop sampling and save a checkpoint through the still-running learners."""
+        self._watchdog.start(STATUS_INTERRUPTED)
+        if self.state is None or self._finished or not self._learners_alive():
+            return
+        self._save_in_wind_down()
 
     def save_after_failure(self) -> None:
         """Called after a failure: save a checkpoint through the learners when they still run, as after Ctrl-C.
 
         Components that stopped reporting are killed first, so that stopping the sampling does not wait for them.
         """
+        self._watchdog.start(STATUS_FAILURE)
         if self.state is None or self._finished:
             return
         if not self._learners_alive():
@@ -325,9 +355,7 @@ class ParallelRunner:
             return
         self._kill(lambda comp, _proc: comp.label in self._stuck)
         log.info("Saving a checkpoint after the failure (the learners still run)")
-        self._stop_sampling()
-        self.lifecycle.finish(self.learners)
-        self._finished = True
+        self._save_in_wind_down()
 
     def _kill(self, which: Any) -> None:
         """SIGKILL the live children for which ``which(component, process)`` holds (children ignore SIGTERM)."""
@@ -357,7 +385,7 @@ class ParallelRunner:
                 self.state.set(STOP_SAMPLING)
                 self.state.set(STOP_ALL)
             self._kill(lambda comp, _proc: comp.label in self._stuck)
-            deadline = time.monotonic() + _JOIN_TIMEOUT_SEC
+            deadline = time.monotonic() + min(_JOIN_TIMEOUT_SEC, max(1.0, self._watchdog.remaining() - 5.0))
             for proc in self.processes:
                 proc.join(max(0.0, deadline - time.monotonic()))
             self._kill(lambda comp, proc: proc.is_alive())
@@ -369,6 +397,7 @@ class ParallelRunner:
             if not self._finished:
                 self.lifecycle.finish(None)
             stop_helpers(self._helpers)
+            self._watchdog.stop()
 
 
 def run_parallel(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
