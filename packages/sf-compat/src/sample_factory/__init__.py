@@ -16,6 +16,10 @@ module                                    names                                 
 ``sample_factory.utils.typing``           ``Config``                                            sf_config
                                           ``ObsSpace``, ``ActionSpace``                         sf_runtime
 ``sample_factory.utils.utils``            ``is_module_available``, ``log``                      sf_runtime
+``sample_factory.launcher.*``             ``.run_description``: ``RunDescription``,             sf_runtime
+                                          ``Experiment``, ``ParamGrid``, ``ParamList``;
+                                          ``.launcher_utils``: ``seeds``; ``.run``:
+                                          ``launcher_main`` (``python -m``)
 ========================================  ====================================================  ==============
 
 New code should import from the layers themselves (``from sf_runtime import run_rl``); this package exists so that

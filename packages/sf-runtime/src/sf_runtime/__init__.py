@@ -11,6 +11,10 @@ Public names:
   :class:`ActorCritic`.
 - Env interfaces: :class:`TrainingInfoInterface` and :class:`RewardShapingInterface` (the training info dict holds
   :data:`APPROX_TOTAL_TRAINING_STEPS`), and :func:`create_env` to build an env as the runtime sees it.
+- Sweeps (Sample Factory's launcher): :class:`ParamGrid`, :class:`ParamList` and :func:`seeds` make parameter
+  combinations, :class:`Experiment` and :class:`RunDescription` describe the runs, :func:`run_sweep` runs them
+  (``processes`` or ``ray`` backend) and returns a :class:`SweepResult`; :func:`launcher_main` is the command line of
+  ``python -m sample_factory.launcher.run``.
 - Script helpers: :data:`log`, :func:`is_module_available`, the type aliases :data:`ObsSpace` and
   :data:`ActionSpace`, and the model utilities :func:`nonlinearity` and :func:`calc_num_elements`.
 
@@ -25,6 +29,17 @@ Example:
 from sf_runtime._script_utils import ActionSpace, ObsSpace, is_module_available, log
 from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, RewardShapingInterface, TrainingInfoInterface, create_env
 from sf_runtime.evaluation import EnjoyResult, enjoy
+from sf_runtime.launcher import (
+    Experiment,
+    ParamGrid,
+    ParamList,
+    RunDescription,
+    SweepError,
+    SweepResult,
+    launcher_main,
+    run_sweep,
+    seeds,
+)
 from sf_runtime.model import (
     ActorCritic,
     Decoder,
@@ -48,12 +63,18 @@ __all__ = [
     "Decoder",
     "Encoder",
     "EnjoyResult",
+    "Experiment",
     "ExperimentLifecycle",
     "ModelCore",
     "ModelFactory",
     "ObsSpace",
+    "ParamGrid",
+    "ParamList",
     "RewardShapingInterface",
+    "RunDescription",
     "RunObserver",
+    "SweepError",
+    "SweepResult",
     "TrainingInfoInterface",
     "__version__",
     "calc_num_elements",
@@ -62,7 +83,10 @@ __all__ = [
     "enjoy",
     "global_model_factory",
     "is_module_available",
+    "launcher_main",
     "log",
     "nonlinearity",
     "run_rl",
+    "run_sweep",
+    "seeds",
 ]
