@@ -121,7 +121,7 @@ def start_run(
             start_new_session=True,
         )
     except OSError as exc:
-        error = f"cannot start {spec.argv[0]!r}: {exc.strerror or exc}"
+        error = f"cannot start {spec.argv[0]}: {exc.strerror or exc}"
         log.write(f"=== sweep: {error}\n".encode())
         return None, attempt, error
     finally:
