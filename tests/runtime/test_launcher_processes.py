@@ -315,3 +315,31 @@ def test_ctrl_c_on_the_launcher_stops_its_runs_and_leaves_no_process(tmp_path, j
     assert read_status(graceful)["state"] == "interrupted" and read_status(graceful)["exit_code"] == 2
     assert read_status(stubborn)["state"] == "interrupted" and read_status(stubborn)["exit_code"] == -signal.SIGKILL
     assert read_status(never) is None
+
+
+def test_runs_get_sigint_even_when_the_launcher_blocks_it(tmp_path, job):
+    """A Ray worker blocks SIGINT (and a shell's background job ignores it); both are inherited across exec, so a
+    run started from there gets the default signals back first."""
+    from sf_runtime.launcher.processes import run_environment, signal_group, start_run
+
+    spec = _description(job, [{"mode": "graceful", "seconds": 120}]).generate_runs(tmp_path)[0]
+    started = {}
+
+    def start_with_sigint_blocked():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        started["proc"], _, started["error"] = start_run(spec, run_environment(spec))
+
+    thread = threading.Thread(target=start_with_sigint_blocked)
+    thread.start()
+    thread.join()
+    proc = started["proc"]
+    deadline = time.monotonic() + 60
+    while not (spec.run_dir / "job.json").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    signal_group(proc.pid, signal.SIGINT)
+    try:
+        assert proc.wait(timeout=30) == 2
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "got SIGINT, saving and exiting" in (spec.run_dir / "sweep_log.txt").read_text()

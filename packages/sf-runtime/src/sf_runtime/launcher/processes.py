@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -40,6 +41,20 @@ from sf_runtime.launcher.state import (
 )
 
 POLL_S = 0.1
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# Run before a command whose launcher blocks or ignores SIGINT/SIGTERM (a Ray worker blocks SIGINT, a shell's
+# background job ignores it): both are inherited across exec, and the run would never see the launcher's SIGINT.
+_DEFAULT_SIGNALS_SHIM = (
+    "import os, signal, sys\n"
+    "for s in (signal.SIGINT, signal.SIGTERM):\n"
+    "    signal.signal(s, signal.SIG_DFL)\n"
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})\n"
+    "try:\n"
+    "    os.execvp(sys.argv[1], sys.argv[1:])\n"
+    "except OSError as exc:\n"
+    "    print(f'cannot start {sys.argv[1]}: {exc.strerror or exc}', file=sys.stderr)\n"
+    "    os._exit(127)\n"
+)
 
 
 def session_members(sid: int) -> list[int]:
@@ -80,6 +95,12 @@ def kill_session(sid: int) -> int:
     return len(members)
 
 
+def stop_signals_reach_children() -> bool:
+    """Whether a process started from this thread gets SIGINT and SIGTERM: neither is blocked here nor ignored."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    return not any(s in blocked or signal.getsignal(s) == signal.SIG_IGN for s in _STOP_SIGNALS)
+
+
 def run_environment(spec: RunSpec, gpu: str | None = None) -> dict[str, str]:
     """The environment of a run: the launcher's, the experiment's ``env_vars``, unbuffered Python output, and
     ``CUDA_VISIBLE_DEVICES`` when a GPU (or, with ``""``, none) is assigned."""
@@ -104,6 +125,8 @@ def start_run(
         ``(process, attempt, error)``: process is None (and error says why) when the command could not be started.
     """
     argv = list(spec.argv)
+    if not stop_signals_reach_children():
+        argv = [sys.executable, "-c", _DEFAULT_SIGNALS_SHIM, *argv]
     taskset = shutil.which("taskset") if cores else None
     if cores and taskset:
         argv = [taskset, "-c", ",".join(map(str, cores)), *argv]
