@@ -1,34 +1,13 @@
-"""Sample Factory's launcher through sf-compat: the import paths are sf_runtime's own objects, and
-``python -m sample_factory.launcher.run`` runs an SF-style experiments module (2 x 2 CartPole, one failing; the
-re-run does only the failed one)."""
+"""Sample Factory's launcher through sf-compat: ``python -m sample_factory.launcher.run`` runs an SF-style experiments
+module (2 x 2 CartPole, one failing; the re-run does only the failed one). test_import_paths checks that the launcher's
+import paths are sf_runtime's own objects."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import subprocess
 import sys
 import textwrap
-
-import pytest
-
-import sf_runtime
-
-PATHS = {
-    "sample_factory.launcher.run_description": ["Experiment", "ParamGrid", "ParamList", "RunDescription"],
-    "sample_factory.launcher.launcher_utils": ["seeds"],
-    "sample_factory.launcher.run": ["launcher_main"],
-}
-
-
-@pytest.mark.parametrize("path", sorted(PATHS))
-def test_launcher_paths_re_export_sf_runtime(path):
-    module = importlib.import_module(path)
-    assert sorted(module.__all__) == sorted(PATHS[path])
-    for name in PATHS[path]:
-        assert name in sf_runtime.__all__
-        assert getattr(module, name) is getattr(sf_runtime, name)
-
 
 # A Sample Factory 2 training script, as sf_examples' are written.
 TRAIN_SCRIPT = textwrap.dedent(
