@@ -76,6 +76,11 @@ PATHS = {
     },
     "sample_factory.utils.network": {"is_udp_port_available": sf_runtime},
     "sample_factory.utils.algo_version": {"ALGO_VERSION": sf_runtime},
+    "sample_factory.launcher.run_description": {
+        name: sf_runtime for name in ("RunDescription", "Experiment", "ParamGrid", "ParamList")
+    },
+    "sample_factory.launcher.launcher_utils": {"seeds": sf_runtime},
+    "sample_factory.launcher.run": {"launcher_main": sf_runtime},
 }
 
 
