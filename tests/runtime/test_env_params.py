@@ -58,25 +58,37 @@ def test_decorrelation_staggers_the_envs_of_one_worker():
     cfg = make_cfg(env="CartPole-v1", seed=1)
     steps = []
     for index in range(4):
-        env = _apply_env_parameters(gym.make("CartPole-v1"), cfg, EnvConfig(index), index)
+        env = _apply_env_parameters(gym.make("CartPole-v1"), cfg, EnvConfig(index), index, decorrelate=True)
         env.reset(seed=index)
         steps.append(env.random_steps if isinstance(env, DecorrelatingReset) else 0)
         assert all(0 <= s <= i * DecorrelatingReset.STEPS_PER_INDEX for i, s in enumerate(steps))
     assert steps[0] == 0 and len(set(steps[1:])) > 1
-    off = make_cfg(env="CartPole-v1", decorrelate_envs_on_one_worker=False)
-    assert not isinstance(_apply_env_parameters(gym.make("CartPole-v1"), off, EnvConfig(3), 0), DecorrelatingReset)
+    assert not isinstance(_apply_env_parameters(gym.make("CartPole-v1"), cfg, EnvConfig(3), 0), DecorrelatingReset)
 
 
 def test_enjoy_writes_sample_env_episodes_rows_to_csv_folder(tmp_path):
     common = dict(env="CartPole-v1", experiment="tiny", train_dir=str(tmp_path), device="cpu")
     train = make_cfg(
-        **common, serial_mode=True, num_workers=1, num_envs_per_worker=2, worker_num_splits=1, rollout=16,
-        batch_size=32, encoder_mlp_layers=[8], use_rnn=False, train_for_env_steps=64,
+        **common,
+        serial_mode=True,
+        num_workers=1,
+        num_envs_per_worker=2,
+        worker_num_splits=1,
+        rollout=16,
+        batch_size=32,
+        encoder_mlp_layers=[8],
+        use_rnn=False,
+        train_for_env_steps=64,
     )
     assert run_rl(train) == 0
     folder = tmp_path / "csv"
     cfg = make_cfg(
-        **common, evaluation=True, no_render=True, csv_folder_name=str(folder), sample_env_episodes=3, episode_counter=True
+        **common,
+        evaluation=True,
+        no_render=True,
+        csv_folder_name=str(folder),
+        sample_env_episodes=3,
+        episode_counter=True,
     )
     assert enjoy(cfg) == 0
     with (folder / "tiny_p0.csv").open() as f:

@@ -39,9 +39,7 @@ class SlowIterations(RunObserver):
 
 
 def test_milestones_are_kept_while_regular_checkpoints_rotate(tmp_path):
-    cfg = small_cfg(
-        tmp_path, train_for_env_steps=128 * 4, save_every_sec=1, keep_checkpoints=1, save_milestones_sec=1
-    )
+    cfg = small_cfg(tmp_path, train_for_env_steps=128 * 4, save_every_sec=1, keep_checkpoints=1, save_milestones_sec=1)
     assert run_rl(cfg, observers=[SlowIterations()]) == 0
     manager = CheckpointManager(cfg, 0)
     assert [info.env_steps for info in manager.list_checkpoints()] == [512]

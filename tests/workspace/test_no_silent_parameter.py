@@ -44,7 +44,9 @@ def non_default_value(param):
     if param.type is str:
         return "other"
     if param.type is int:
-        return (param.default or 0) + 1 if param.high is None or (param.default or 0) < param.high else param.default - 1
+        return (
+            (param.default or 0) + 1 if param.high is None or (param.default or 0) < param.high else param.default - 1
+        )
     return (param.default or 0.0) * 0.5 + 0.25
 
 

@@ -43,7 +43,13 @@ def sf_applies_frameskip(full_env_name: str, cfg: Any) -> int:
     return frameskip
 
 
-def create_env(full_env_name: str, cfg: Any = None, env_config: Any = None, render_mode: str | None = None):
+def create_env(
+    full_env_name: str,
+    cfg: Any = None,
+    env_config: Any = None,
+    render_mode: str | None = None,
+    decorrelate: bool = False,
+):
     """Creates an env through the registry and puts it in the runtime's multi-agent form.
 
     Steps: the registered factory (or gymnasium's registry, for plain gymnasium ids) makes the env; a factory that
@@ -57,6 +63,8 @@ def create_env(full_env_name: str, cfg: Any = None, env_config: Any = None, rend
         cfg: the experiment configuration (may be None).
         env_config: the env's EnvConfig (``worker_index``, ``vector_index``, ``env_id``), or None.
         render_mode: gymnasium render mode, or None.
+        decorrelate: staggered random steps after the first reset (rollout workers with
+            ``decorrelate_envs_on_one_worker``; see :func:`_apply_env_parameters`).
 
     Returns:
         A :class:`MultiAgentEnv`.
@@ -69,11 +77,11 @@ def create_env(full_env_name: str, cfg: Any = None, env_config: Any = None, rend
     if frameskip > 1 and not is_native_multi_agent(env):
         env = ActionRepeat(env, frameskip)
     seed = env_seed(cfg_value(cfg, "seed", None), env_id_of(env_config))
-    env = _apply_env_parameters(env, cfg, env_config, seed)
+    env = _apply_env_parameters(env, cfg, env_config, seed, decorrelate)
     return MultiAgentEnv(env, full_env_name, seed=seed)
 
 
-def _apply_env_parameters(env: Any, cfg: Any, env_config: Any, seed: int | None) -> Any:
+def _apply_env_parameters(env: Any, cfg: Any, env_config: Any, seed: int | None, decorrelate: bool = False) -> Any:
     """The wrappers that the env parameters of the cfg ask for, on a single-agent env.
 
     * ``pixel_format="HWC"``: the env returns ``(H, W, C)`` images; they are transposed to ``(C, H, W)``, the layout
@@ -81,7 +89,7 @@ def _apply_env_parameters(env: Any, cfg: Any, env_config: Any, seed: int | None)
     * ``use_record_episode_statistics``: gymnasium's ``RecordEpisodeStatistics``; its ``info["episode"]`` return
       and length are the episode statistics (:func:`sf_runtime.envs.episode_stats.episode_record`).
     * ``episode_counter``: each finished episode reports its number in this env (``episode_number``).
-    * ``decorrelate_envs_on_one_worker``: on its first reset, the env at ``vector_index`` i of a worker takes a random
+    * ``decorrelate`` (what rollout workers pass for ``decorrelate_envs_on_one_worker``): on its first reset, the env at ``vector_index`` i of a worker takes a random
       number (up to ``i * DecorrelatingReset.STEPS_PER_INDEX``) of random actions, so that the envs of one worker do
       not run their episodes in lockstep.
     """
@@ -100,6 +108,6 @@ def _apply_env_parameters(env: Any, cfg: Any, env_config: Any, seed: int | None)
     if cfg_value(cfg, "episode_counter", False):
         env = EpisodeCounterWrapper(env)
     vector_index = int(getattr(env_config, "vector_index", 0) or 0) if env_config is not None else 0
-    if cfg_value(cfg, "decorrelate_envs_on_one_worker", False) and vector_index > 0:
+    if decorrelate and vector_index > 0:
         env = DecorrelatingReset(env, vector_index, seed)
     return env

@@ -298,9 +298,8 @@ class ExperimentLifecycle:
         if now - self._last_summary >= self.cfg.experiment_summaries_interval:
             self.write_summaries(learners)
             self._last_summary = self._last_episode_summary = now
-        elif now - self._last_episode_summary >= self.episode_summary_interval():
-            if self.write_episode_summaries():
-                self._last_episode_summary = now
+        elif now - self._last_episode_summary >= self.episode_summary_interval() and self.write_episode_summaries():
+            self._last_episode_summary = now
         if now - self._last_flush >= self.cfg.flush_summaries_interval:
             for writer in self.summaries.values():
                 writer.flush()
