@@ -89,9 +89,9 @@ def _apply_env_parameters(env: Any, cfg: Any, env_config: Any, seed: int | None,
     * ``use_record_episode_statistics``: gymnasium's ``RecordEpisodeStatistics``; its ``info["episode"]`` return
       and length are the episode statistics (:func:`sf_runtime.envs.episode_stats.episode_record`).
     * ``episode_counter``: each finished episode reports its number in this env (``episode_number``).
-    * ``decorrelate`` (what rollout workers pass for ``decorrelate_envs_on_one_worker``): on its first reset, the env at ``vector_index`` i of a worker takes a random
-      number (up to ``i * DecorrelatingReset.STEPS_PER_INDEX``) of random actions, so that the envs of one worker do
-      not run their episodes in lockstep.
+    * ``decorrelate`` (rollout workers pass ``decorrelate_envs_on_one_worker``): on its first reset, the env at
+      ``vector_index`` i takes a random number (up to ``i * DecorrelatingReset.STEPS_PER_INDEX``) of random actions,
+      so that the envs of one worker do not run their episodes in lockstep.
     """
     if is_native_multi_agent(env) or cfg is None:
         return env
