@@ -39,7 +39,10 @@ COUPLED = {
     "wandb_tags",
     "wandb_dir",
 }
-FREE = [p for p in PARAMETERS.values() if p.name not in COUPLED and p.name != "env"]
+# parameters kept for Sample Factory's interface whose feature sf does not have: only their default is valid
+REFUSED = {"algo", "benchmark", "with_pbt", "actor_worker_gpus", "env_gpu_actions", "env_gpu_observations"}
+REFUSED |= {name for name in PARAMETERS if name.startswith("pbt_")}
+FREE = [p for p in PARAMETERS.values() if p.name not in COUPLED | REFUSED and p.name != "env"]
 SAFE_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_ABC0123456789/.", min_size=1, max_size=12).filter(
     lambda s: s.lower() not in {"none", "null"} and not s[0].isdigit()
 )
@@ -85,8 +88,7 @@ def _coupled(draw):
     values["async_rl"] = draw(st.booleans())
     values["batch_size"] = rollout * draw(st.integers(1, 64)) if not values["async_rl"] else draw(st.integers(1, 4096))
     lr = sorted(draw(st.lists(st.floats(0, 1), min_size=2, max_size=2)))
-    pbt = sorted(draw(st.lists(st.floats(1, 10), min_size=2, max_size=2)))
-    values |= {"lr_adaptive_min": lr[0], "lr_adaptive_max": lr[1], "pbt_perturb_min": pbt[0], "pbt_perturb_max": pbt[1]}
+    values |= {"lr_adaptive_min": lr[0], "lr_adaptive_max": lr[1]}
     values["num_policies"] = draw(st.integers(1, 8))
     values["with_wandb"] = draw(st.booleans())
     if values["with_wandb"]:

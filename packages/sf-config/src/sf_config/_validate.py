@@ -130,6 +130,52 @@ def _rule_wandb_settings(cfg: Config) -> str | None:
     )
 
 
+def _non_default(cfg: Config, names: tuple[str, ...]) -> list[str]:
+    return [name for name in names if name in cfg and cfg[name] != PARAMETERS[name].default]
+
+
+def _rule_algo(cfg: Config) -> str | None:
+    if cfg.get("algo", "APPO") != "APPO":
+        return f"algo={cfg.algo!r} is not supported: sf implements APPO only; use --algo=APPO (the default)"
+    return None
+
+
+PBT_PARAMETERS = tuple(name for name in PARAMETERS if name == "with_pbt" or name.startswith("pbt_"))
+
+
+def _rule_pbt(cfg: Config) -> str | None:
+    given = _non_default(cfg, PBT_PARAMETERS)
+    if not given:
+        return None
+    return (
+        f"{', '.join(given)}: population-based training is not available yet in this version of sf; leave "
+        "with_pbt and the pbt_* parameters at their defaults"
+    )
+
+
+GPU_ENV_PARAMETERS = ("actor_worker_gpus", "env_gpu_actions", "env_gpu_observations")
+
+
+def _rule_gpu_envs(cfg: Config) -> str | None:
+    given = _non_default(cfg, GPU_ENV_PARAMETERS)
+    if not given:
+        return None
+    return (
+        f"{', '.join(given)}: GPU-side env tensors are not supported in this version of sf: rollout workers step "
+        "their envs on the CPU and observations reach the policy through CPU shared memory (the policy itself runs "
+        "on --device); leave actor_worker_gpus, env_gpu_actions and env_gpu_observations at their defaults"
+    )
+
+
+def _rule_benchmark(cfg: Config) -> str | None:
+    if cfg.get("benchmark", False):
+        return (
+            "benchmark=True is not supported: sf has no benchmark mode inside training runs; measure throughput "
+            "with `sf-cli bench` (or benchmarks/bench_throughput.py) and leave --benchmark out"
+        )
+    return None
+
+
 def _round_up(value: int, multiple: int) -> int:
     return max(multiple, -(-value // multiple) * multiple)
 
@@ -143,6 +189,10 @@ CROSS_RULES: tuple[Callable[[Config], str | None], ...] = (
     _rule_pbt_perturb,
     _rule_policy_index,
     _rule_wandb_settings,
+    _rule_algo,
+    _rule_pbt,
+    _rule_gpu_envs,
+    _rule_benchmark,
 )
 
 
@@ -153,7 +203,9 @@ def validate_cfg(cfg: Config) -> Config:
     ``num_envs_per_worker`` divisible by ``worker_num_splits``; ``rollout`` a multiple of ``recurrence`` and an RNN
     needing ``recurrence > 1``; V-trace needing ``recurrence == rollout`` and ``normalize_returns=False``; sync mode
     needing ``batch_size`` to be a whole number of rollouts; ordered bounds of the adaptive learning rate and PBT;
-    W&B settings given on the command line or in code only with ``with_wandb``.
+    W&B settings given on the command line or in code only with ``with_wandb``; the parameters kept for Sample
+    Factory's interface whose feature sf does not have refuse any value but their default (``algo`` other than APPO,
+    PBT, GPU-side env tensors, ``benchmark``), saying why.
 
     Args:
         cfg: The cfg to check (``recurrence=-1`` is read as already resolved; see :func:`make_cfg`).

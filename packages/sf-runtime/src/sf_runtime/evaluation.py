@@ -239,12 +239,14 @@ def _enjoy(cfg: Any) -> EnjoyResult:
         num_agents = env.num_agents
         rnn_states = torch.zeros((num_agents, actor_critic.rnn_state_size), device=device)
         episode_rewards: list[float] = []
+        episode_rows: list[dict[str, Any]] = []
+        max_episodes = _max_episodes(cfg)
         current_rewards = np.zeros(num_agents, dtype=np.float64)
         num_frames = 0
         obs_list, _ = env.reset(seed=cfg.seed)
         sink.frame()
 
-        while num_frames < cfg.max_num_frames and len(episode_rewards) < cfg.max_num_episodes:
+        while num_frames < cfg.max_num_frames and len(episode_rewards) < max_episodes:
             with torch.no_grad():
                 obs = actor_critic.normalize_obs(_stack_obs(obs_list, device))
                 out = actor_critic(obs, rnn_states, deterministic=cfg.eval_deterministic)
@@ -263,6 +265,8 @@ def _enjoy(cfg: Any) -> EnjoyResult:
                 episode = infos[agent].get("episode") if infos[agent] else None
                 reward = float(episode["reward"]) if episode else float(current_rewards[agent])
                 episode_rewards.append(reward)
+                episode_rows.append({"episode": len(episode_rewards), "agent": int(agent), **(episode or {})})
+                episode_rows[-1]["reward"] = reward
                 current_rewards[agent] = 0.0
                 rnn_states[agent] = 0.0
                 sink.episode_ended()
@@ -272,6 +276,8 @@ def _enjoy(cfg: Any) -> EnjoyResult:
             sink.close()
         env.close()
 
+    if cfg.get("csv_folder_name"):
+        _write_episode_csv(cfg, episode_rows)
     if episode_rewards:
         avg_reward = float(np.mean(episode_rewards))
     else:
@@ -281,3 +287,30 @@ def _enjoy(cfg: Any) -> EnjoyResult:
     print(message)
     log.info("%s", message)
     return EnjoyResult(STATUS_SUCCESS, avg_reward, episode_rewards)
+
+
+def _max_episodes(cfg: Any) -> int:
+    """Episodes to play: ``max_num_episodes``; with ``csv_folder_name`` (Sample Factory's env-sampling mode) at most
+    ``sample_env_episodes``."""
+    if cfg.get("csv_folder_name"):
+        return min(int(cfg.max_num_episodes), int(cfg.sample_env_episodes))
+    return int(cfg.max_num_episodes)
+
+
+def _write_episode_csv(cfg: Any, rows: list[dict[str, Any]]) -> Path:
+    """Writes one row per finished episode (episode, agent, reward, length, the env's extra stats) to
+    ``<csv_folder_name>/<experiment>_p<policy_index>.csv``."""
+    import csv
+
+    folder = Path(cfg.csv_folder_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{cfg.experiment}_p{cfg.policy_index}.csv"
+    columns = ["episode", "agent", "reward", "length"]
+    for row in rows:
+        columns += [key for key in row if key not in columns and key != "policy_agent"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    log.info("Wrote %d episodes to %s", len(rows), path)
+    return path

@@ -9,6 +9,7 @@ from sf_runtime.envs.multi_agent import MultiAgentEnv, is_native_multi_agent
 from sf_runtime.envs.registry import is_registered_in_sf, make_registered_env
 from sf_runtime.envs.seeding import env_seed
 from sf_runtime.envs.validation import check_action_space, check_created_env, check_observation_space
+from sf_runtime.envs.wrappers import DecorrelatingReset, EpisodeCounterWrapper, PixelFormatChwWrapper
 
 
 def cfg_value(cfg: Any, name: str, default: Any) -> Any:
@@ -42,7 +43,13 @@ def sf_applies_frameskip(full_env_name: str, cfg: Any) -> int:
     return frameskip
 
 
-def create_env(full_env_name: str, cfg: Any = None, env_config: Any = None, render_mode: str | None = None):
+def create_env(
+    full_env_name: str,
+    cfg: Any = None,
+    env_config: Any = None,
+    render_mode: str | None = None,
+    decorrelate: bool = False,
+):
     """Creates an env through the registry and puts it in the runtime's multi-agent form.
 
     Steps: the registered factory (or gymnasium's registry, for plain gymnasium ids) makes the env; a factory that
@@ -56,6 +63,8 @@ def create_env(full_env_name: str, cfg: Any = None, env_config: Any = None, rend
         cfg: the experiment configuration (may be None).
         env_config: the env's EnvConfig (``worker_index``, ``vector_index``, ``env_id``), or None.
         render_mode: gymnasium render mode, or None.
+        decorrelate: staggered random steps after the first reset (rollout workers with
+            ``decorrelate_envs_on_one_worker``; see :func:`_apply_env_parameters`).
 
     Returns:
         A :class:`MultiAgentEnv`.
@@ -68,4 +77,37 @@ def create_env(full_env_name: str, cfg: Any = None, env_config: Any = None, rend
     if frameskip > 1 and not is_native_multi_agent(env):
         env = ActionRepeat(env, frameskip)
     seed = env_seed(cfg_value(cfg, "seed", None), env_id_of(env_config))
+    env = _apply_env_parameters(env, cfg, env_config, seed, decorrelate)
     return MultiAgentEnv(env, full_env_name, seed=seed)
+
+
+def _apply_env_parameters(env: Any, cfg: Any, env_config: Any, seed: int | None, decorrelate: bool = False) -> Any:
+    """The wrappers that the env parameters of the cfg ask for, on a single-agent env.
+
+    * ``pixel_format="HWC"``: the env returns ``(H, W, C)`` images; they are transposed to ``(C, H, W)``, the layout
+      of the conv encoders (``"CHW"``, the default, takes observations as they are).
+    * ``use_record_episode_statistics``: gymnasium's ``RecordEpisodeStatistics``; its ``info["episode"]`` return
+      and length are the episode statistics (:func:`sf_runtime.envs.episode_stats.episode_record`).
+    * ``episode_counter``: each finished episode reports its number in this env (``episode_number``).
+    * ``decorrelate`` (rollout workers pass ``decorrelate_envs_on_one_worker``): on its first reset, the env at
+      ``vector_index`` i takes a random number (up to ``i * DecorrelatingReset.STEPS_PER_INDEX``) of random actions,
+      so that the envs of one worker do not run their episodes in lockstep.
+    """
+    if is_native_multi_agent(env) or cfg is None:
+        return env
+    import gymnasium
+
+    pixel_format = cfg_value(cfg, "pixel_format", "CHW")
+    if pixel_format not in ("CHW", "HWC"):
+        raise ValueError(f"pixel_format must be CHW or HWC, got {pixel_format!r}")
+    shape = getattr(env.observation_space, "shape", None)
+    if pixel_format == "HWC" and shape is not None and len(shape) == 3:
+        env = PixelFormatChwWrapper(env)
+    if cfg_value(cfg, "use_record_episode_statistics", False):
+        env = gymnasium.wrappers.RecordEpisodeStatistics(env)
+    if cfg_value(cfg, "episode_counter", False):
+        env = EpisodeCounterWrapper(env)
+    vector_index = int(getattr(env_config, "vector_index", 0) or 0) if env_config is not None else 0
+    if decorrelate and vector_index > 0:
+        env = DecorrelatingReset(env, vector_index, seed)
+    return env

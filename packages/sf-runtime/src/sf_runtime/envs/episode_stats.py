@@ -25,6 +25,9 @@ def episode_record(reward: float, length: int, info: Any, policy_agent: int) -> 
         extra = info.get(EXTRA_STATS_KEY)
         if extra:
             record.update(extra)
+        recorded = info.get("episode")  # gymnasium's RecordEpisodeStatistics (use_record_episode_statistics)
+        if isinstance(recorded, dict) and "r" in recorded and "l" in recorded:
+            reward, length = float(recorded["r"]), int(recorded["l"])
     record["reward"] = float(reward)
     record["length"] = int(length)
     record["policy_agent"] = policy_agent

@@ -393,6 +393,7 @@ def make_env_vector(
     *,
     render_mode: str | None = None,
     allow_native: bool = True,
+    decorrelate: bool = False,
 ) -> EnvVector:
     """Creates the envs of one split of one rollout worker as an :class:`EnvVector`.
 
@@ -409,6 +410,9 @@ def make_env_vector(
             False for non-batched (each env stepped on its own).
         render_mode: gymnasium render mode for every env, or None.
         allow_native: False forces the loop implementation even where a native vector one exists.
+        decorrelate: the envs stepped one by one start at staggered points: after its first reset, the env at
+            position i takes a random number (up to ``20 * i``) of random steps (``decorrelate_envs_on_one_worker``;
+            a native vector env is left as it is).
 
     Returns:
         A :class:`NativeEnvVector` or a :class:`LoopEnvVector`.
@@ -428,7 +432,7 @@ def make_env_vector(
     try:
         for vector_index, env_id in zip(vector_indices, env_ids, strict=True):
             env_config = make_env_config(worker_index, vector_index, env_id)
-            envs.append(create_env(full_env_name, cfg, env_config, render_mode))
+            envs.append(create_env(full_env_name, cfg, env_config, render_mode, decorrelate=decorrelate))
     except BaseException:
         for env in envs:
             env.close()

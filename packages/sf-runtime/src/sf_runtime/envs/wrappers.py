@@ -288,6 +288,51 @@ class PixelFormatChwWrapper(gym.ObservationWrapper):
         return np.ascontiguousarray(np.moveaxis(observation, -1, 0))
 
 
+class EpisodeCounterWrapper(gym.Wrapper):
+    """Counts the episodes of one env; each finished episode reports its number as the extra stat
+    ``episode_number`` (``info["episode_extra_stats"]``), as Sample Factory's ``episode_counter`` does."""
+
+    def __init__(self, env: gym.Env):
+        super().__init__(env)
+        self.episode_count = 0
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if terminated or truncated:
+            extra = dict(info.get("episode_extra_stats") or {})
+            extra["episode_number"] = self.episode_count
+            info = {**info, "episode_extra_stats": extra}
+            self.episode_count += 1
+        return obs, reward, terminated, truncated, info
+
+
+class DecorrelatingReset(gym.Wrapper):
+    """On the first reset, takes a random number (``0..vector_index * STEPS_PER_INDEX``) of random actions, so that
+    the envs of one worker start at staggered points of their episodes (``decorrelate_envs_on_one_worker``)."""
+
+    STEPS_PER_INDEX = 20
+
+    def __init__(self, env: gym.Env, vector_index: int, seed: int | None = None):
+        super().__init__(env)
+        self.max_steps = max(0, int(vector_index)) * self.STEPS_PER_INDEX
+        self._rng = np.random.default_rng(seed)
+        self._decorrelated = False
+        self.random_steps = 0
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(**kwargs)
+        if self._decorrelated:
+            return obs, info
+        self._decorrelated = True
+        self.random_steps = int(self._rng.integers(0, self.max_steps + 1))
+        self.env.action_space.seed(int(self._rng.integers(2**31)))
+        for _ in range(self.random_steps):
+            obs, _, terminated, truncated, info = self.env.step(self.env.action_space.sample())
+            if terminated or truncated:
+                obs, info = self.env.reset()
+        return obs, info
+
+
 class FrameStack(gym.Wrapper):
     """Stacks the last ``num_stack`` observations along a new first axis (``(H, W)`` -> ``(num_stack, H, W)``).
 

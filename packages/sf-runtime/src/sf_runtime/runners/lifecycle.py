@@ -2,13 +2,20 @@
 
 A runner owns sampling and learning; everything around them is the same for every runner and lives here:
 
-- preparing the experiment directory (``restart_behavior``), saving ``config.json``, the log file;
+- preparing the experiment directory (``restart_behavior``), saving ``config.json``, the log file ``sf_log.txt``
+  (with ``log_to_file``);
 - restoring the latest checkpoint of each policy (weights, optimizer, normalizers, env-step count);
 - stop conditions (``train_for_env_steps``, ``train_for_seconds``);
-- periodic checkpoints (``save_every_sec``), the best checkpoint (``save_best_metric`` after ``save_best_after``),
-  the final checkpoint;
-- episode statistics averaged over the last ``stats_avg`` episodes, TensorBoard summaries every
-  ``experiment_summaries_interval`` seconds, progress lines in the log;
+- periodic checkpoints (``save_every_sec``), milestone checkpoints kept forever (``save_milestones_sec``), the best
+  checkpoint (``save_best_metric`` after ``save_best_after``), the final checkpoint;
+- episode statistics averaged over the last ``stats_avg`` episodes, progress lines in the log, and TensorBoard
+  summaries (flushed to disk every ``flush_summaries_interval`` seconds):
+
+  * training and performance statistics (``train/*``, ``perf/*``) every ``experiment_summaries_interval`` seconds;
+  * episode statistics (``episode/*``) as soon as new episodes finished, at most once every
+    ``clamp(run seconds / 50, 0.5, experiment_summaries_interval)`` seconds: a learning curve of a short run starts
+    at the first episodes and has about 50 points after 25 seconds, while a long run writes them every
+    ``experiment_summaries_interval`` seconds, like the rest;
 - the observers of the run (:class:`RunObserver`).
 
 How a run ends (status codes, Ctrl-C and SIGTERM) is :mod:`sf_runtime.outcome`'s; the cfg the lifecycle receives is
@@ -42,6 +49,10 @@ log = logging.getLogger(__name__)
 
 # Progress lines go to the log this often; summaries and checkpoints have their own configurable intervals.
 _REPORT_INTERVAL_SEC = 5.0
+# Episode statistics are written at most every clamp(run seconds / _EPISODE_POINTS_RATE, _EPISODE_MIN_INTERVAL_SEC,
+# experiment_summaries_interval) seconds (see the module docstring).
+_EPISODE_MIN_INTERVAL_SEC = 0.5
+_EPISODE_POINTS_RATE = 50.0
 
 
 class CheckpointableLearner(Protocol):
@@ -107,6 +118,7 @@ class _PolicyStats:
         self.episodes: dict[str, deque[float]] = {}
         self.maxlen = max(1, int(stats_avg))
         self.num_episodes = 0
+        self.written_episodes = 0  # num_episodes at the last summary of the episode statistics
         self.train: dict[str, float] = {}
 
     def add_episode(self, stats: Mapping[str, Any]) -> None:
@@ -153,6 +165,9 @@ class ExperimentLifecycle:
         self._last_save = now
         self._last_best_save = now
         self._last_summary = now
+        self._last_episode_summary = now
+        self._last_flush = now
+        self._last_milestone = now
         self._last_report = now
         self._last_report_steps = 0
         self._started = False
@@ -163,11 +178,12 @@ class ExperimentLifecycle:
     def start(self) -> None:
         """Prepare the experiment directory, save the configuration, open the log file, writers and checkpoints."""
         storage.prepare_experiment_dir(self.cfg)
-        self._log_handler = storage.setup_log_file(self.cfg)
+        if self.cfg.log_to_file:
+            self._log_handler = storage.setup_log_file(self.cfg)
         storage.save_config(self.cfg)
         for pid in self.policy_ids:
             self.checkpoints[pid] = storage.CheckpointManager(self.cfg, pid)
-            self.summaries[pid] = storage.SummaryWriter(self.cfg, pid)
+            self.summaries[pid] = storage.SummaryWriter(self.cfg, pid, flush_secs=self.cfg.flush_summaries_interval)
         self._started = True
         log.info("Experiment directory: %s", experiment_dir(self.cfg))
 
@@ -268,6 +284,7 @@ class ExperimentLifecycle:
         """Start the clocks and tell the observers that the run started (once the runner is set up and restored)."""
         now = time.monotonic()
         self._start_time = self._last_save = self._last_best_save = self._last_summary = self._last_report = now
+        self._last_episode_summary = self._last_flush = self._last_milestone = now
         for observer in self.observers:
             observer.on_start(self)
 
@@ -280,9 +297,17 @@ class ExperimentLifecycle:
             self.report(now)
         if now - self._last_summary >= self.cfg.experiment_summaries_interval:
             self.write_summaries(learners)
-            self._last_summary = now
+            self._last_summary = self._last_episode_summary = now
+        elif now - self._last_episode_summary >= self.episode_summary_interval() and self.write_episode_summaries():
+            self._last_episode_summary = now
+        if now - self._last_flush >= self.cfg.flush_summaries_interval:
+            for writer in self.summaries.values():
+                writer.flush()
+            self._last_flush = now
         if now - self._last_save >= self.cfg.save_every_sec:
             self.save(learners)
+        if self.cfg.save_milestones_sec > 0 and now - self._last_milestone >= self.cfg.save_milestones_sec:
+            self.save_milestones(learners)
         if now - self._last_best_save >= self.cfg.save_best_every_sec:
             self.maybe_save_best(learners)
             self._last_best_save = now
@@ -301,16 +326,40 @@ class ExperimentLifecycle:
                 parts.append(f"p{pid} avg reward {reward:.3f} ({self.stats[pid].num_episodes} episodes)")
         log.info("%s", ", ".join(parts))
 
+    def episode_summary_interval(self) -> float:
+        """Seconds between two summaries of the episode statistics now (see the module docstring)."""
+        longest = float(self.cfg.experiment_summaries_interval)
+        return min(longest, max(_EPISODE_MIN_INTERVAL_SEC, self.session_seconds / _EPISODE_POINTS_RATE))
+
+    def _episode_scalars(self, pid: int) -> dict[str, float]:
+        stats = self.stats[pid]
+        stats.written_episodes = stats.num_episodes
+        scalars: dict[str, float] = {}
+        for key in stats.episodes:
+            value = stats.mean(key)
+            if value is not None:
+                scalars[f"episode/{key}"] = value
+        return scalars
+
+    def write_episode_summaries(self) -> bool:
+        """Write the episode statistics of the policies that finished episodes since their last summary.
+
+        Returns:
+            True when something was written.
+        """
+        written = False
+        for pid in self.policy_ids:
+            if self.stats[pid].num_episodes > self.stats[pid].written_episodes:
+                self.summaries[pid].scalars(self._episode_scalars(pid), self.summary_step(pid))
+                written = True
+        return written
+
     def write_summaries(self, learners: Mapping[int, CheckpointableLearner]) -> None:
         """Write the policies' episode and training statistics as TensorBoard scalars at their env-step count."""
         session_seconds = max(self.session_seconds, 1e-6)
         for pid in self.policy_ids:
             stats = self.stats[pid]
-            scalars: dict[str, float] = {}
-            for key in stats.episodes:
-                value = stats.mean(key)
-                if value is not None:
-                    scalars[f"episode/{key}"] = value
+            scalars = self._episode_scalars(pid)
             for key, value in stats.train.items():
                 scalars[f"train/{key}"] = value
             scalars["perf/fps"] = (self.env_steps[pid] - self._session_start_steps[pid]) / session_seconds
@@ -319,7 +368,6 @@ class ExperimentLifecycle:
             for observer in self.observers:
                 scalars.update(observer.extra_summaries(self, pid))
             self.summaries[pid].scalars(scalars, self.summary_step(pid))
-            self.summaries[pid].flush()
 
     def summary_step(self, policy_id: int) -> int:
         """The x value of a policy's summaries: env frames, or agent steps with ``summaries_use_frameskip=False``."""
@@ -335,6 +383,15 @@ class ExperimentLifecycle:
             self.checkpoints[pid].save(payload, self.env_steps[pid], learner.policy_version)
         self._last_save = time.monotonic()
         log.info("Saved checkpoints at %d env steps", self.total_env_steps)
+
+    def save_milestones(self, learners: Mapping[int, CheckpointableLearner]) -> None:
+        """Save a milestone checkpoint of every policy now (``checkpoint_p<policy>/milestones/``, never rotated)."""
+        for pid in self.policy_ids:
+            learner = learners[pid]
+            payload = checkpoint_payload(learner, self.env_steps[pid], self.train_seconds)
+            self.checkpoints[pid].save_milestone(payload, self.env_steps[pid], learner.policy_version)
+        self._last_milestone = time.monotonic()
+        log.info("Saved milestone checkpoints at %d env steps", self.total_env_steps)
 
     def maybe_save_best(self, learners: Mapping[int, CheckpointableLearner]) -> None:
         """Save a policy's best checkpoint when its ``save_best_metric`` improved, after ``save_best_after`` steps."""

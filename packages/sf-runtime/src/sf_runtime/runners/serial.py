@@ -76,7 +76,9 @@ class SerialRunner:
         seed_everything(cfg.seed)
         device = torch_device(cfg)
         num_envs = cfg.num_workers * cfg.num_envs_per_worker
-        self.env_vector = make_env_vector(cfg, 0, 0, num_envs, cfg.batched_sampling)
+        self.env_vector = make_env_vector(
+            cfg, 0, 0, num_envs, cfg.batched_sampling, decorrelate=bool(cfg.decorrelate_envs_on_one_worker)
+        )
         self.lifecycle.start()
         obs_space, action_space = self.env_vector.observation_space, self.env_vector.action_space
         for pid in self.policy_ids:

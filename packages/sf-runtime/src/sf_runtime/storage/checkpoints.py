@@ -6,6 +6,8 @@ Files:
   by policy version.
 * ``best_<policy_version:09d>_<env_steps>_<save_best_metric>_<metric>.pth``: the single best by ``save_best_metric``
   among those offered after ``save_best_after`` env steps.
+* ``milestones/checkpoint_<policy_version:09d>_<env_steps>.pth``: one every ``save_milestones_sec`` seconds (when
+  positive), kept forever: rotation and resuming look only at the files directly in the folder.
 
 Every file is an ordinary ``torch.save`` archive that loads with ``torch.load(path, weights_only=True)``: only
 tensors and plain Python values (dict, list, tuple, str, int, float, bool, None) may be inside, which :meth:`save`
@@ -37,6 +39,7 @@ from sf_runtime.storage.errors import CheckpointError
 log = logging.getLogger(__name__)
 
 META_KEY = "__sf_checkpoint__"
+MILESTONES_DIR = "milestones"
 CORRUPT_SUFFIX = ".corrupt"
 _LATEST_RE = re.compile(r"^checkpoint_(\d+)_(\d+)\.pth$")
 _BEST_RE = re.compile(r"^best_(\d+)_(\d+)_(.+)_(-?[0-9.eE+-]+|nan|-?inf)\.pth$")
@@ -185,7 +188,7 @@ class CheckpointManager:
         buffer = io.BytesIO()
         torch.save(payload, buffer)  # serialize in memory first: only OS errors can happen on disk
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write(path, lambda f: f.write(buffer.getbuffer()))
         except OSError as exc:
             raise CheckpointError(
@@ -216,6 +219,21 @@ class CheckpointManager:
                 with contextlib.suppress(OSError):
                     old.path.unlink()
         return path
+
+    def save_milestone(self, state: dict[str, Any], env_steps: int, policy_version: int) -> Path:
+        """Writes a milestone checkpoint into ``milestones/``; it is never deleted (see :meth:`save`)."""
+        path = self.directory / MILESTONES_DIR / f"checkpoint_{int(policy_version):09d}_{int(env_steps)}.pth"
+        self._write(path, state)
+        log.debug("Saved milestone checkpoint %s", path)
+        return path
+
+    def list_milestones(self) -> list[CheckpointInfo]:
+        """The milestone checkpoints, oldest first."""
+        directory = self.directory / MILESTONES_DIR
+        if not directory.is_dir():
+            return []
+        found = [info for p in directory.iterdir() if (info := _parse(p)) is not None and info.kind == "latest"]
+        return sorted(found, key=lambda info: (info.policy_version, info.env_steps, info.path.name))
 
     def is_new_best(self, metric: float | None, env_steps: int) -> bool:
         """Whether a metric would make a new best checkpoint: after ``save_best_after`` env steps, a number (not

@@ -96,7 +96,14 @@ class RolloutWorker:
         envs_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits
         self.splits: list[_Split] = []
         for s in range(cfg.worker_num_splits):
-            vec = make_env_vector(cfg, worker_index, s, envs_per_split, bool(cfg.batched_sampling))
+            vec = make_env_vector(
+                cfg,
+                worker_index,
+                s,
+                envs_per_split,
+                bool(cfg.batched_sampling),
+                decorrelate=bool(cfg.decorrelate_envs_on_one_worker),
+            )
             self.state.beat(self.beat_index)  # env creation can be slow; show progress
             policies = policy_of_rows(cfg, ctx.num_agents, worker_index, s)
             self.splits.append(_Split(vec, policies, self.slots.free_slots(worker_index, s)))
@@ -165,7 +172,14 @@ class RolloutWorker:
                 log.debug("closing the failed env vector raised", exc_info=True)
             try:
                 envs_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits
-                split.env_vector = make_env_vector(cfg, self.w, s, envs_per_split, bool(cfg.batched_sampling))
+                split.env_vector = make_env_vector(
+                    cfg,
+                    self.w,
+                    s,
+                    envs_per_split,
+                    bool(cfg.batched_sampling),
+                    decorrelate=bool(cfg.decorrelate_envs_on_one_worker),
+                )
                 recreated = True
             except Exception:
                 text += "\nRecreating the split's envs failed:\n" + traceback.format_exc().rstrip()
