@@ -95,3 +95,16 @@ def test_unknown_run_description_is_a_usage_error(tmp_path, runner):
     (tmp_path / "nothing.py").write_text("X = 1\n")
     result = runner.invoke(cli, ["sweep", str(tmp_path / "nothing.py")])
     assert result.exit_code == 2 and "must define RUN_DESCRIPTION" in result.stderr
+
+
+def test_sweep_backends_match_the_launchers_and_sf_cli_starts_without_torch():
+    import subprocess
+    import sys
+
+    from sf_cli._sweep_cmd import BACKENDS
+    from sf_runtime.launcher import BACKENDS as LAUNCHER_BACKENDS
+
+    assert tuple(BACKENDS) == tuple(LAUNCHER_BACKENDS)
+    code = "import sys, sf_cli; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", "importing sf_cli must not import torch (bad input is reported at once)"

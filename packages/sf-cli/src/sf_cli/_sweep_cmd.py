@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any
 
 import click
 
 from sf_cli._errors import BadInput, reports_errors
-from sf_runtime import RunDescription, SweepError, run_sweep
-from sf_runtime.launcher import BACKENDS, STATUS_FILE, load_run_description, read_status
+
+# sf_runtime.launcher.BACKENDS, written here so that sf-cli starts without importing torch (tested to be equal).
+BACKENDS = ("processes", "ray")
 
 
-def _print_plan(description: RunDescription, train_dir: Path) -> None:
+def _print_plan(description: Any, train_dir: Path) -> None:
+    from sf_runtime.launcher import STATUS_FILE, read_status
+
     runs = description.generate_runs(train_dir.absolute())
     click.echo(f"{description.run_name}: {len(runs)} runs in {runs[0].run_dir.parent}")
     for spec in runs:
@@ -132,6 +136,9 @@ def sweep_command(
 
     Exit status: 0 every run finished, 1 a run failed, 2 usage error or interrupted.
     """
+    from sf_runtime import SweepError, run_sweep
+    from sf_runtime.launcher import load_run_description
+
     try:
         description = load_run_description(run)
         if dry_run:
