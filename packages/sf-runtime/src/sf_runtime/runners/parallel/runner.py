@@ -25,7 +25,10 @@ the whole process group as from a terminal or a container stop): it saves a chec
 everything down and returns 2. A second signal during that wind-down kills the children by force, removes the shared
 memory and exits with 2 at once. When a component fails (a process died or went silent, an env raised more often
 than ``max_env_failures`` allows) and the learners still run, a checkpoint is saved before the shutdown too, and the
-status is 1.
+status is 1. The wind-down after a failure or an interruption has a budget (:mod:`.wind_down`).
+
+This module is a little over 400 lines: supervision and the wind-down share the run's process table and its
+deadlines, and reading them side by side is what makes the stop order checkable.
 """
 
 from __future__ import annotations
