@@ -1,7 +1,8 @@
 """Gymnasium wrappers for env factories: Atari preprocessing and a few general ones, numpy only.
 
 Env factories (a game's integration, not the registry) stack these on their envs; they are exported from
-:mod:`sf_runtime` and re-exported by ``sample_factory.envs.env_wrappers`` for Sample Factory 2 scripts.
+:mod:`sf_runtime` and re-exported by ``sample_factory.envs.env_wrappers`` for Sample Factory 2 scripts. The module is
+over 400 lines because it holds many small independent wrappers, each a few dozen lines with its docstring.
 
 Atari preprocessing, after Mnih et al. (2015) and Machado et al. (2018): each wrapper does one thing and works on any
 gymnasium env whose spaces fit (ALE envs are the usual target, but nothing here imports ale-py).

@@ -19,7 +19,8 @@ A runner owns sampling and learning; everything around them is the same for ever
 - the observers of the run (:class:`RunObserver`).
 
 How a run ends (status codes, Ctrl-C and SIGTERM) is :mod:`sf_runtime.outcome`'s; the cfg the lifecycle receives is
-final (:func:`sf_runtime.runners.run_rl` resolved it).
+final (:func:`sf_runtime.runners.run_rl` resolved it). The module is a little over 400 lines: the schedules of
+checkpoints, milestones, summaries and stop conditions share one clock and one set of counters.
 
 A runner drives it like this::
 
