@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sf_config import CONFIG_FILE
+from sf_config import CONFIG_FILE, experiment_dir
 from sf_runtime.errors import SetupError
 
 log = logging.getLogger(__name__)
@@ -127,9 +127,14 @@ def model_card(
     """
     env = str(config.get("env"))
     algo = str(config.get("algo") or "APPO")
-    name = repo_id.split("/", 1)[1]
-    budget = int(config.get("train_for_env_steps") or 0)
-    more = max(2 * budget, 1_000_000)
+    lines = _card_metadata(env, algo, episode_rewards)
+    lines += _card_evaluation(env, algo, episode_rewards, video)
+    lines += _card_commands(config, repo_id, env, train_script, enjoy_script)
+    return "\n".join(lines)
+
+
+def _card_metadata(env: str, algo: str, episode_rewards: Sequence[float] | None) -> list[str]:
+    """The card's YAML front matter: Hub tags, and the model index with the evaluated reward."""
     lines = [
         "---",
         "library_name: sample-factory",
@@ -157,9 +162,12 @@ def model_card(
             "      name: mean_reward",
             "      verified: false",
         ]
-    lines += [
-        "---",
-        "",
+    return [*lines, "---", ""]
+
+
+def _card_evaluation(env: str, algo: str, episode_rewards: Sequence[float] | None, video: str | None) -> list[str]:
+    """The card's title, what the repository holds, and the evaluation's result."""
+    lines = [
         f"# {algo} agent for {env}",
         "",
         f"An **{algo}** agent trained on **{env}** with sf, a re-implementation of Sample Factory 2 (same parameter "
@@ -178,8 +186,17 @@ def model_card(
         lines.append("Evaluated, but no episode finished within the evaluation's max_num_frames.")
     if video:
         lines += ["", f"A recorded episode: [{video}]({video})."]
+    return lines
+
+
+def _card_commands(
+    config: Mapping[str, Any], repo_id: str, env: str, train_script: str | None, enjoy_script: str | None
+) -> list[str]:
+    """The card's download, evaluate and resume commands."""
+    name = repo_id.split("/", 1)[1]
+    more = max(2 * int(config.get("train_for_env_steps") or 0), 1_000_000)
     modules = config.get("_env_modules") or []
-    lines += ["", "## Download", "", "```bash", "pip install 'sf-cli[huggingface]'"]
+    lines = ["", "## Download", "", "```bash", "pip install 'sf-cli[huggingface]'"]
     lines += [f"sf-cli hub pull --hf_repository {repo_id} --train_dir ./train_dir", "```", ""]
     lines += [f"The experiment lands in `./train_dir/{name}`."]
     if modules:
@@ -206,7 +223,7 @@ def model_card(
         "above the steps already trained.",
         "",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def _env_modules(exp_dir: Path) -> list[str]:
@@ -340,7 +357,6 @@ def evaluate_and_push(cfg: Any, evaluate: Callable[[Any], Any]) -> Any:
     Returns:
         The evaluation's result; its status is a failure when the upload failed (which is logged).
     """
-    from sf_runtime import storage
     from sf_runtime.evaluation import EnjoyResult
     from sf_runtime.outcome import STATUS_FAILURE, STATUS_SUCCESS
 
@@ -355,7 +371,7 @@ def evaluate_and_push(cfg: Any, evaluate: Callable[[Any], Any]) -> Any:
     if int(result) != STATUS_SUCCESS:
         log.error("The evaluation did not succeed: nothing was uploaded to %s", repo_id)
         return result
-    exp_dir = storage.experiment_dir(cfg)
+    exp_dir = experiment_dir(cfg)
     rewards = list(getattr(result, "episode_rewards", ()) or ())
     video = None
     if getattr(cfg, "save_video", False):
