@@ -70,3 +70,23 @@ def test_completion_of_command_names(tmp_path, sf_cli_process):
     assert proc.returncode == 0
     words = [line.split(",", 1)[1] for line in proc.stdout.splitlines()]
     assert set(words) == {"enjoy", "envs"}
+
+
+def test_help_with_an_env_lists_its_parameters_and_its_defaults(runner, env_module):
+    args = ["train", "--env", "cli_test_env", "--env-module", str(env_module), "--help"]
+    result = runner.invoke(cli, args, terminal_width=200)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    section = out[out.index("Parameters of env cli_test_env") :]
+    assert "--cli_test_arg STR" in section and "An argument of the test env. [default: from_env]" in section
+    gamma = next(line for line in out.splitlines() if line.lstrip().startswith("--gamma "))
+    assert "[default: 0.95 (env cli_test_env; schema: 0.99)]" in gamma
+    plain = runner.invoke(cli, ["train", "--help"], terminal_width=200).stdout
+    assert "--cli_test_arg" not in plain and "(env " not in plain
+
+
+def test_help_with_an_unknown_env_still_shows_the_schema(runner):
+    result = runner.invoke(cli, ["train", "--env", "no_such_env_xyz", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "(--env no_such_env_xyz: its parameters and defaults cannot be shown: unknown env" in result.stdout
+    assert "--learning_rate FLOAT" in result.stdout

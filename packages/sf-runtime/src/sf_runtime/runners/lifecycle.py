@@ -12,10 +12,13 @@ A runner owns sampling and learning; everything around them is the same for ever
   summaries (flushed to disk every ``flush_summaries_interval`` seconds):
 
   * training and performance statistics (``train/*``, ``perf/*``) every ``experiment_summaries_interval`` seconds;
-  * episode statistics (``episode/*``) as soon as new episodes finished, at most once every
-    ``clamp(run seconds / 50, 0.5, experiment_summaries_interval)`` seconds: a learning curve of a short run starts
-    at the first episodes and has about 50 points after 25 seconds, while a long run writes them every
-    ``experiment_summaries_interval`` seconds, like the rest;
+  * episode statistics (``episode/*``): the first time as soon as a policy finished as many episodes in this run
+    as the run has envs (``num_workers * num_envs_per_worker``, at most ``stats_avg``: not only the few shortest
+    episodes, which finish first), without waiting for an interval; then as soon as new episodes finished, at most
+    once every
+    ``clamp(run seconds / 50, 0.5, experiment_summaries_interval)`` seconds: a learning curve starts at the first
+    episodes (a new CartPole run at the random policy's ~20) and has about 50 points after 25 seconds, while a long
+    run writes them every ``experiment_summaries_interval`` seconds, like the rest;
 - the observers of the run (:class:`RunObserver`).
 
 How a run ends (status codes, Ctrl-C and SIGTERM) is :mod:`sf_runtime.outcome`'s; the cfg the lifecycle receives is
@@ -299,7 +302,9 @@ class ExperimentLifecycle:
         if now - self._last_summary >= self.cfg.experiment_summaries_interval:
             self.write_summaries(learners)
             self._last_summary = self._last_episode_summary = now
-        elif now - self._last_episode_summary >= self.episode_summary_interval() and self.write_episode_summaries():
+        elif (
+            self._first_episodes_unwritten() or now - self._last_episode_summary >= self.episode_summary_interval()
+        ) and self.write_episode_summaries():
             self._last_episode_summary = now
         if now - self._last_flush >= self.cfg.flush_summaries_interval:
             for writer in self.summaries.values():
@@ -331,6 +336,13 @@ class ExperimentLifecycle:
         """Seconds between two summaries of the episode statistics now (see the module docstring)."""
         longest = float(self.cfg.experiment_summaries_interval)
         return min(longest, max(_EPISODE_MIN_INTERVAL_SEC, self.session_seconds / _EPISODE_POINTS_RATE))
+
+    def _first_episodes_unwritten(self) -> bool:
+        """True when a policy has no episode summary in this run yet and finished enough episodes for its first one:
+        one per env of the run, at most ``stats_avg`` (see the module docstring)."""
+        num_envs = int(getattr(self.cfg, "num_workers", 1) or 1) * int(getattr(self.cfg, "num_envs_per_worker", 1) or 1)
+        enough = max(1, min(int(self.cfg.stats_avg), num_envs))
+        return any(stats.num_episodes >= enough and stats.written_episodes == 0 for stats in self.stats.values())
 
     def _episode_scalars(self, pid: int) -> dict[str, float]:
         stats = self.stats[pid]
