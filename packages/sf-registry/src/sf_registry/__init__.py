@@ -15,6 +15,7 @@ Example:
     (4,)
 """
 
+from sf_registry._defaults import EnvDefaults
 from sf_registry._discovery import ENTRY_POINT_GROUP, import_env_module
 from sf_registry._env_config import EnvConfig
 from sf_registry._errors import (
@@ -47,6 +48,7 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "ClipRewardEnv",
     "EnvConfig",
+    "EnvDefaults",
     "EnvModuleImportError",
     "EnvNotFoundError",
     "EnvRegistryError",
