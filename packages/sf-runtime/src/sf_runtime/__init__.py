@@ -3,7 +3,8 @@
 Public names:
 
 - :func:`run_rl` trains as configured (``serial_mode`` picks the one-process runner) and returns a status code;
-  :class:`RunObserver` subclasses passed to it get callbacks during the run.
+  :class:`RunObserver` subclasses passed to it get callbacks during the run; :class:`StopAtReward` is one that
+  stops the run once a policy's average reward reaches a target.
 - :func:`enjoy` evaluates a trained policy and returns an :class:`EnjoyResult` (an ``int`` status that also unpacks
   as ``status, avg_reward``).
 - The model factory: :func:`global_model_factory` to register custom encoders, cores, decoders or whole
@@ -36,6 +37,7 @@ from sf_runtime.model import (
     global_model_factory,
     nonlinearity,
 )
+from sf_runtime.observers import StopAtReward
 from sf_runtime.runners import run_rl
 from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
 
@@ -54,6 +56,7 @@ __all__ = [
     "ObsSpace",
     "RewardShapingInterface",
     "RunObserver",
+    "StopAtReward",
     "TrainingInfoInterface",
     "__version__",
     "calc_num_elements",
