@@ -1,9 +1,11 @@
-"""Shared helpers of the example tests: one torch thread (the machine is shared), and a stop-at-reward observer."""
+"""Shared helpers of the example tests: one torch thread (the machine is shared), training to a target reward."""
+
+import time
 
 import pytest
 import torch
 
-from sf_runtime import RunObserver
+from sf_runtime import StopAtReward, run_rl
 
 
 @pytest.fixture(autouse=True)
@@ -14,26 +16,18 @@ def _one_torch_thread():
     torch.set_num_threads(threads)
 
 
-class StopAtReward(RunObserver):
-    """Stops training once policy 0's average reward over ``stats_avg`` episodes reaches ``threshold``."""
-
-    def __init__(self, threshold: float):
-        self.threshold = threshold
-        self.reached_at_env_steps = None
-        self.final_reward = None
-        self.env_steps = 0
-
-    def on_iteration(self, run):
-        reward = run.mean_reward(0)
-        if run.stats[0].num_episodes >= run.cfg.stats_avg and reward is not None and reward >= self.threshold:
-            self.reached_at_env_steps = run.total_env_steps
-            run.request_stop(f"average reward {reward:.1f} >= {self.threshold}")
-
-    def on_finish(self, run):
-        self.final_reward = run.mean_reward(0)
-        self.env_steps = run.total_env_steps
-
-
 @pytest.fixture
-def stop_at_reward():
-    return StopAtReward
+def train_to_reward():
+    """``train_to_reward(cfg, reward) -> StopAtReward``: trains until the average reward over ``stats_avg`` episodes
+    reaches ``reward``, prints how long it took, and asserts that it was reached."""
+
+    def train(cfg, reward: float) -> StopAtReward:
+        observer = StopAtReward(reward)
+        start = time.monotonic()
+        assert run_rl(cfg, observers=[observer]) == 0
+        seconds = time.monotonic() - start
+        print(f"{cfg.env}: average {observer.final_reward:.2f} after {observer.env_steps} env steps, {seconds:.0f} s")
+        assert observer.reached_at_env_steps is not None, f"{cfg.env} stayed at {observer.final_reward} < {reward}"
+        return observer
+
+    return train

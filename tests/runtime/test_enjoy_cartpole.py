@@ -11,14 +11,13 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from sf_config import make_cfg
-from sf_runtime import EnjoyResult, RunObserver, enjoy, run_rl
+from sf_runtime import EnjoyResult, StopAtReward, enjoy, run_rl
 
 pytestmark = pytest.mark.slow
 
@@ -26,30 +25,15 @@ THRESHOLD = 450.0  # a random policy averages about 22 on CartPole-v1 (500 is th
 STOP_AT = 480.0  # trained a little past the threshold, so that a few evaluation episodes clear it reliably
 
 
-class StopAtReward(RunObserver):
-    """Stops the run once the average over the last ``stats_avg`` episodes reaches the threshold."""
+class StopAtRewardNotingThreshold(StopAtReward):
+    """Stops the run at its target average reward; also notes when the average first reached THRESHOLD."""
 
-    def __init__(self, threshold: float):
-        self.threshold = threshold
-        self.start = time.monotonic()
-        self.reached_after: float | None = None
-        self.threshold_after: tuple[float, int] | None = None  # (seconds, env steps) when THRESHOLD was first reached
-        self.final_reward: float | None = None
-        self.env_steps = 0
+    threshold_after: tuple[float, int] | None = None  # (seconds, env steps)
 
     def on_iteration(self, run) -> None:
-        reward = run.mean_reward(0)
-        if run.stats[0].num_episodes < run.cfg.stats_avg or reward is None:
-            return
-        if reward >= THRESHOLD and self.threshold_after is None:
-            self.threshold_after = (time.monotonic() - self.start, run.total_env_steps)
-        if reward >= self.threshold:
-            self.reached_after = time.monotonic() - self.start
-            run.request_stop(f"average reward {reward:.1f} >= {self.threshold}")
-
-    def on_finish(self, run) -> None:
-        self.final_reward = run.mean_reward(0)
-        self.env_steps = run.total_env_steps
+        super().on_iteration(run)
+        if self.threshold_after is None and self.best >= THRESHOLD:
+            self.threshold_after = (run.session_seconds, run.total_env_steps)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +66,7 @@ def trained(tmp_path_factory):
         train_for_seconds=300,
         seed=3,
     )
-    observer = StopAtReward(STOP_AT)
+    observer = StopAtRewardNotingThreshold(STOP_AT)
     status = run_rl(cfg, observers=[observer])
     print(
         f"CartPole: average reward {observer.final_reward} after {observer.env_steps} env steps; "

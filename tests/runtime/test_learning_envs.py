@@ -12,8 +12,6 @@ Every threshold is far above what a random policy reaches. The runs stop as soon
 
 from __future__ import annotations
 
-import time
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -22,7 +20,7 @@ from gymnasium import spaces
 
 from sf_config import make_cfg
 from sf_registry import register_env
-from sf_runtime import RunObserver, enjoy, run_rl
+from sf_runtime import StopAtReward, enjoy, run_rl
 
 pytestmark = pytest.mark.slow
 
@@ -160,31 +158,9 @@ register_env("test_tuple_target", make_tuple_target)
 register_env("test_two_agent_match", make_two_agent_match)
 
 
-class StopAtReward(RunObserver):
-    """Stops the run once the average reward over ``stats_avg`` episodes reaches a threshold."""
-
-    def __init__(self, threshold: float):
-        self.threshold = threshold
-        self.reached_after: float | None = None
-        self.start = time.monotonic()
-
-    def on_iteration(self, run) -> None:
-        reward = run.mean_reward(0)
-        enough = run.stats[0].num_episodes >= run.cfg.stats_avg
-        if enough and reward is not None and reward >= self.threshold and self.reached_after is None:
-            self.reached_after = time.monotonic() - self.start
-            run.request_stop(f"average reward {reward:.3f} >= {self.threshold}")
-
-
-class FinalReward(StopAtReward):
-    def on_finish(self, run) -> None:
-        self.final_reward = run.mean_reward(0)
-        self.env_steps = run.total_env_steps
-
-
-def train_to(threshold: float, **overrides) -> FinalReward:
+def train_to(threshold: float, **overrides) -> StopAtReward:
     torch.set_num_threads(1)
-    observer = FinalReward(threshold)
+    observer = StopAtReward(threshold)
     cfg = make_cfg(serial_mode=True, device="cpu", **overrides)
     status = run_rl(cfg, observers=[observer])
     assert status == 0

@@ -10,26 +10,11 @@ import pytest
 import torch
 
 from sf_config import make_cfg
-from sf_runtime import RunObserver, run_rl
+from sf_runtime import StopAtReward, run_rl
 
 torch.set_num_threads(1)
 
 TARGET_REWARD = 450.0
-
-
-class StopAtReward(RunObserver):
-    """Stops the run once the average reward of the last 100 episodes reaches the target."""
-
-    def __init__(self, target: float) -> None:
-        self.target = target
-        self.best = float("-inf")
-
-    def on_iteration(self, run):
-        reward = run.mean_reward(0)
-        if reward is not None and run.stats[0].num_episodes >= 100:
-            self.best = max(self.best, reward)
-            if reward >= self.target:
-                run.request_stop(f"average reward {reward:.1f} >= {self.target}")
 
 
 @pytest.mark.slow
