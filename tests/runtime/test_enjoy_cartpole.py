@@ -37,34 +37,24 @@ class StopAtRewardNotingThreshold(StopAtReward):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, learning_config):
     torch.set_num_threads(1)
     train_dir = tmp_path_factory.mktemp("train")
     cfg = make_cfg(
+        **learning_config(
+            async_rl=False,
+            batched_sampling=True,  # gymnasium's own CartPole vector env, with its one-step-late resets
+            use_rnn=False,
+            reward_scale=0.1,
+            experiment_summaries_interval=1,
+            save_best_every_sec=1,
+            save_best_after=0,
+            seed=3,
+        ),
         env="CartPole-v1",
         experiment="cartpole",
         train_dir=str(train_dir),
-        serial_mode=True,
-        async_rl=False,
-        batched_sampling=True,  # gymnasium's own CartPole vector env, with its one-step-late resets
-        device="cpu",
-        num_workers=1,
-        num_envs_per_worker=16,
-        worker_num_splits=1,
-        rollout=32,
-        batch_size=256,
-        num_batches_per_epoch=2,
-        num_epochs=4,
-        learning_rate=1e-3,
-        encoder_mlp_layers=[64, 64],
-        use_rnn=False,
-        reward_scale=0.1,
-        stats_avg=100,
-        experiment_summaries_interval=1,
-        save_best_every_sec=1,
-        save_best_after=0,
         train_for_seconds=300,
-        seed=3,
     )
     observer = StopAtRewardNotingThreshold(STOP_AT)
     status = run_rl(cfg, observers=[observer])
