@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from sf_config import Config, ConfigError, make_cfg, parse_full_cfg, parse_sf_args
+from sf_config import PARAMETERS, Config, ConfigError, default_cfg, make_cfg, parse_full_cfg, parse_sf_args
 
 
 def test_make_cfg_defaults_and_overrides():
@@ -18,6 +18,17 @@ def test_make_cfg_defaults_and_overrides():
     assert cfg.source_of("learning_rate") == "code"
     assert cfg.source_of("gamma") == "default"
     assert cfg.cli_args == {}
+
+
+def test_default_cfg_has_every_default_and_the_three_names():
+    cfg = default_cfg(env="CartPole-v1")
+    assert (cfg.algo, cfg.env, cfg.experiment) == ("APPO", "CartPole-v1", "test")
+    assert (default_cfg().env, default_cfg(experiment="e").experiment) == ("env", "e")
+    for name, param in PARAMETERS.items():
+        if not param.evaluation and name not in ("algo", "env", "experiment", "recurrence"):
+            assert cfg[name] == param.default, name
+            assert cfg.source_of(name) == "default"
+    assert "max_num_episodes" not in cfg  # no evaluation parameters
 
 
 def test_recurrence_automatic_value_follows_use_rnn():

@@ -30,6 +30,14 @@ COUPLED = {
     "pbt_perturb_max",
     "num_policies",
     "policy_index",
+    # W&B settings given without with_wandb are an error
+    "with_wandb",
+    "wandb_user",
+    "wandb_project",
+    "wandb_group",
+    "wandb_job_type",
+    "wandb_tags",
+    "wandb_dir",
 }
 FREE = [p for p in PARAMETERS.values() if p.name not in COUPLED and p.name != "env"]
 SAFE_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_ABC0123456789/.", min_size=1, max_size=12).filter(
@@ -80,6 +88,10 @@ def _coupled(draw):
     pbt = sorted(draw(st.lists(st.floats(1, 10), min_size=2, max_size=2)))
     values |= {"lr_adaptive_min": lr[0], "lr_adaptive_max": lr[1], "pbt_perturb_min": pbt[0], "pbt_perturb_max": pbt[1]}
     values["num_policies"] = draw(st.integers(1, 8))
+    values["with_wandb"] = draw(st.booleans())
+    if values["with_wandb"]:
+        for name in draw(st.lists(st.sampled_from(sorted(c for c in COUPLED if c.startswith("wandb_"))), unique=True)):
+            values[name] = draw(value_of(PARAMETERS[name]))
     return values
 
 

@@ -1,6 +1,7 @@
 """Action spaces, distributions and masking: layouts, log-probs, entropies, KLs, env conversion."""
 
 import math
+import pickle
 
 import gymnasium as gym
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 import torch
 from torch.distributions import Categorical, Normal, kl_divergence
 
+from sf_runtime import Discretized
 from sf_runtime.model import action_layout, action_mask_size, actions_to_env, make_action_distribution
 
 D, MD, BOX = gym.spaces.Discrete(3), gym.spaces.MultiDiscrete([2, 4]), gym.spaces.Box(-1.0, 1.0, (2, 2))
@@ -139,3 +141,105 @@ def test_categorical_samples_follow_the_probabilities():
     freq = torch.bincount(dist.sample(), minlength=4).float() / 20000
     torch.testing.assert_close(freq, probs, atol=0.015, rtol=0)  # ~4.5 standard errors
     assert freq[3] == 0
+
+
+# ---- Discretized: a Discrete space whose indices stand for values of a continuous range --------------------------
+
+
+def test_discretized_is_a_categorical_component_alone_and_in_a_tuple():
+    turn = Discretized(5, min_action=-2.0, max_action=2.0)
+    assert action_layout(turn) == ((), torch.int64, 5)
+    assert action_layout(gym.spaces.Tuple((gym.spaces.Discrete(2), turn))) == ((2,), torch.int64, 7)
+    parts = actions_to_env(torch.tensor([[1, 4], [0, 0]]), gym.spaces.Tuple((gym.spaces.Discrete(2), turn)))
+    assert parts[1].tolist() == [4, 0]  # the env gets the index ...
+    assert turn.to_continuous(parts[1]).tolist() == [2.0, -2.0]  # ... and turns it into its value
+
+
+def test_discretized_values_and_errors():
+    turn = Discretized(11, min_action=-10.0, max_action=10.0)
+    assert [turn.to_continuous(i) for i in (0, 5, 10)] == [-10.0, 0.0, 10.0]
+    assert turn.to_continuous(np.int64(7)) == 4.0 and turn.step_size == 2.0
+    assert turn.contains(3) and not turn.contains(11)
+    with pytest.raises(ValueError, match=r"integer actions 0\.\.10, got 11"):
+        turn.to_continuous(11)
+    with pytest.raises(ValueError, match=r"integer actions 0\.\.10, got 1\.5"):
+        turn.to_continuous(1.5)
+    with pytest.raises(ValueError, match=r"n, the number of values, to be an integer >= 2, got 1"):
+        Discretized(1, 0.0, 1.0)
+    with pytest.raises(ValueError, match=r"min_action < max_action, got min_action=1.0, max_action=1.0"):
+        Discretized(3, 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"max_action to be a finite real number, got inf"):
+        Discretized(3, 0.0, float("inf"))
+    clone = pickle.loads(pickle.dumps(turn))
+    assert clone == turn and isinstance(clone, Discretized) and clone.to_continuous(10) == 10.0
+    assert turn != Discretized(11, -10.0, 9.0) and turn != gym.spaces.Discrete(11)
+    assert repr(turn) == "Discretized(11, min_action=-10.0, max_action=10.0)"
+
+
+class SteerEnv(gym.Env):
+    """Tuple(Discrete(2) 'go', Discretized(5) 'steer'): the env converts the steer index to its value itself, as
+    Sample Factory 2's Doom env does, and rewards steering close to +1."""
+
+    received: list = []  # (go, steer index, steer value) of every step, in this process
+
+    def __init__(self):
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+        self.action_space = gym.spaces.Tuple((gym.spaces.Discrete(2), Discretized(5, min_action=-2.0, max_action=2.0)))
+        self.t = 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return np.zeros(3, np.float32), {}
+
+    def step(self, action):
+        go, steer_index = action
+        steer = self.action_space.spaces[1].to_continuous(steer_index)
+        SteerEnv.received.append((go, steer_index, steer))
+        self.t += 1
+        return np.full(3, steer / 2, np.float32), -abs(steer - 1.0), False, self.t >= 20, {}
+
+
+def make_steer_env(full_env_name, cfg=None, env_config=None, render_mode=None):
+    return SteerEnv()
+
+
+def test_a_tuple_with_a_discretized_part_trains_and_the_env_gets_indices_it_turns_into_values(tmp_path):
+    from sf_config import make_cfg
+    from sf_registry import register_env
+    from sf_runtime import RunObserver, run_rl
+
+    class CountSteps(RunObserver):
+        steps = 0
+
+        def on_training_step(self, run, policy_id):
+            CountSteps.steps = run.training_steps
+
+    register_env("test_discretized_steer", make_steer_env)
+    SteerEnv.received.clear()
+    cfg = make_cfg(
+        env="test_discretized_steer",
+        experiment="steer",
+        train_dir=str(tmp_path),
+        serial_mode=True,
+        device="cpu",
+        num_workers=1,
+        num_envs_per_worker=4,
+        worker_num_splits=1,
+        rollout=8,
+        batch_size=32,
+        num_batches_per_epoch=1,
+        num_epochs=1,
+        encoder_mlp_layers=[8],
+        use_rnn=False,
+        train_for_env_steps=96,
+        seed=0,
+    )
+    assert run_rl(cfg, [CountSteps()]) == 0
+    assert CountSteps.steps >= 2, "the learner trained on the Tuple(Discrete, Discretized) actions"
+    assert len(SteerEnv.received) >= 96
+    indices = {int(index) for _, index, _ in SteerEnv.received}
+    values = {value for _, _, value in SteerEnv.received}
+    assert all(isinstance(index, int | np.integer) for _, index, _ in SteerEnv.received)
+    assert indices <= set(range(5)) and len(indices) > 1
+    assert values <= {-2.0, -1.0, 0.0, 1.0, 2.0} and len(values) > 1  # continuous values on the space's grid

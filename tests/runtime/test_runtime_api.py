@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import logging
 
 import gymnasium
+import pytest
 
 import sf_runtime
 
@@ -24,6 +27,15 @@ def test_is_module_available():
 def test_script_helpers():
     assert isinstance(sf_runtime.log, logging.Logger) and sf_runtime.log.name == "sf_runtime"
     assert sf_runtime.ObsSpace is gymnasium.spaces.Space is sf_runtime.ActionSpace
+
+
+@pytest.mark.parametrize(
+    "module_name",
+    ["sf_runtime.envs.spaces", "sf_runtime._script_utils", "sf_runtime.runners.runner", "sf_config._resolve"],
+)
+def test_docstring_examples_run(module_name):
+    result = doctest.testmod(importlib.import_module(module_name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
 
 
 def test_stop_at_reward_waits_for_a_full_window_of_the_policy_then_stops_once_and_records():

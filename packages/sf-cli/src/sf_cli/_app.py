@@ -8,6 +8,7 @@ from sf_cli._bench_cmd import bench_command
 from sf_cli._config_cmd import config_command
 from sf_cli._enjoy_cmd import enjoy_command
 from sf_cli._envs_cmd import envs_command
+from sf_cli._hub_cmd import hub_command
 from sf_cli._plot_cmd import plot_command
 from sf_cli._train_cmd import train_command
 from sf_cli._version import __version__
@@ -42,7 +43,7 @@ def cli(debug: bool) -> None:
     """
 
 
-for _command in (train_command, enjoy_command, envs_command, config_command, plot_command, bench_command):
+for _command in (train_command, enjoy_command, envs_command, config_command, plot_command, bench_command, hub_command):
     cli.add_command(_command)
 
 

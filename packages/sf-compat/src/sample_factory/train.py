@@ -1,5 +1,5 @@
-"""``sample_factory.train``: ``run_rl(cfg) -> status`` from :mod:`sf_runtime`."""
+"""``sample_factory.train``: ``run_rl(cfg) -> status`` and ``make_runner(cfg) -> (cfg, runner)`` from sf_runtime."""
 
-from sf_runtime import run_rl
+from sf_runtime import make_runner, run_rl
 
-__all__ = ["run_rl"]
+__all__ = ["make_runner", "run_rl"]

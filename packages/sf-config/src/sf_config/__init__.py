@@ -18,7 +18,7 @@ from sf_config._files import load_config_file
 from sf_config._layers import LAYERS
 from sf_config._param import Param
 from sf_config._parser import SFArgumentParser
-from sf_config._resolve import make_cfg, parse_full_cfg, parse_sf_args, with_saved_config
+from sf_config._resolve import default_cfg, make_cfg, parse_full_cfg, parse_sf_args, with_saved_config
 from sf_config._schema import GROUPS, PARAMETERS, parameters_for
 from sf_config._validate import validate_cfg
 
@@ -33,6 +33,7 @@ __all__ = [
     "Param",
     "SFArgumentParser",
     "__version__",
+    "default_cfg",
     "load_config_file",
     "make_cfg",
     "parameters_for",

@@ -99,6 +99,32 @@ def make_cfg(argv: Sequence[str] | None = None, evaluation: bool = False, **over
     return validate_cfg(cfg)
 
 
+def default_cfg(algo: str = "APPO", env: str = "env", experiment: str = "test") -> Config:
+    """The full default configuration, for code that needs a cfg but has no command line (Sample Factory 2's).
+
+    Every schema parameter has its default, except the three given here (recorded as the ``"code"`` layer).
+    Evaluation parameters are not included. Useful to make an env outside training:
+    ``create_env("my_env", cfg=default_cfg(env="my_env"))``.
+
+    Example:
+        >>> cfg = default_cfg(env="CartPole-v1")
+        >>> cfg.algo, cfg.env, cfg.experiment, cfg.gamma
+        ('APPO', 'CartPole-v1', 'test', 0.99)
+
+    Args:
+        algo: The algorithm (sf trains with ``"APPO"``).
+        env: The env name.
+        experiment: The experiment name.
+
+    Returns:
+        The validated cfg.
+
+    Raises:
+        ConfigError: A value has the wrong type.
+    """
+    return make_cfg(algo=algo, env=env, experiment=experiment)
+
+
 def with_saved_config(cfg: Config, saved: Mapping[str, Any]) -> Config:
     """Layers the experiment's saved ``config.json`` into a cfg (when resuming or evaluating).
 

@@ -105,6 +105,31 @@ def _rule_policy_index(cfg: Config) -> str | None:
     return None
 
 
+_WANDB_SETTINGS = ("wandb_user", "wandb_project", "wandb_group", "wandb_job_type", "wandb_tags", "wandb_dir")
+
+
+def _rule_wandb_settings(cfg: Config) -> str | None:
+    """W&B settings given explicitly (command line or code) would do nothing without ``with_wandb``: an error.
+
+    Values from a config file, the env's defaults or a resumed config.json are not checked: they serve runs with
+    and without W&B alike.
+    """
+    if cfg.get("with_wandb", True):
+        return None
+    given = [
+        f"--{name}"
+        for name in _WANDB_SETTINGS
+        if name in cfg and cfg.source_of(name) in ("cli", "code") and cfg[name] != PARAMETERS[name].default
+    ]
+    if not given:
+        return None
+    verb, them = ("is", "it") if len(given) == 1 else ("are", "them")
+    return (
+        f"{', '.join(given)} {verb} used only with --with_wandb: add --with_wandb to report to Weights & Biases, "
+        f"or leave {them} out"
+    )
+
+
 def _round_up(value: int, multiple: int) -> int:
     return max(multiple, -(-value // multiple) * multiple)
 
@@ -117,6 +142,7 @@ CROSS_RULES: tuple[Callable[[Config], str | None], ...] = (
     _rule_lr_bounds,
     _rule_pbt_perturb,
     _rule_policy_index,
+    _rule_wandb_settings,
 )
 
 
@@ -126,7 +152,8 @@ def validate_cfg(cfg: Config) -> Config:
     Per parameter: present, right type, within its choices and bounds. Across parameters:
     ``num_envs_per_worker`` divisible by ``worker_num_splits``; ``rollout`` a multiple of ``recurrence`` and an RNN
     needing ``recurrence > 1``; V-trace needing ``recurrence == rollout`` and ``normalize_returns=False``; sync mode
-    needing ``batch_size`` to be a whole number of rollouts; ordered bounds of the adaptive learning rate and PBT.
+    needing ``batch_size`` to be a whole number of rollouts; ordered bounds of the adaptive learning rate and PBT;
+    W&B settings given on the command line or in code only with ``with_wandb``.
 
     Args:
         cfg: The cfg to check (``recurrence=-1`` is read as already resolved; see :func:`make_cfg`).

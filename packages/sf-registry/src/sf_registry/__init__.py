@@ -29,24 +29,11 @@ from sf_registry._errors import (
 )
 from sf_registry._registry import env_spec, list_envs, load_env_entry_points, make_env, register_env
 from sf_registry._spec import EnvSpec
-from sf_registry._wrappers import (
-    ClipRewardEnv,
-    EpisodicLifeEnv,
-    FireResetEnv,
-    FrameStack,
-    MaxAndSkipEnv,
-    NoopResetEnv,
-    PixelFormatChwWrapper,
-    RecordGameScore,
-    ResizeWrapper,
-    atari_preprocessing,
-)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "ClipRewardEnv",
     "EnvConfig",
     "EnvDefaults",
     "EnvModuleImportError",
@@ -54,19 +41,10 @@ __all__ = [
     "EnvRegistryError",
     "EnvRegistryWarning",
     "EnvSpec",
-    "EpisodicLifeEnv",
-    "FireResetEnv",
-    "FrameStack",
     "InvalidEnvError",
     "InvalidEnvFactoryError",
     "InvalidEnvNameError",
-    "MaxAndSkipEnv",
-    "NoopResetEnv",
-    "PixelFormatChwWrapper",
-    "RecordGameScore",
-    "ResizeWrapper",
     "__version__",
-    "atari_preprocessing",
     "env_spec",
     "import_env_module",
     "list_envs",

@@ -29,7 +29,10 @@ from sf_registry._gymnasium import gymnasium_env_ids, gymnasium_spec
 from sf_registry._references import describe_callable, is_reference, module_of, same_callable
 from sf_registry._spec import SOURCES, EnvSpec
 
-FACTORY_SIGNATURE = "make_env_func(full_env_name, cfg=None, env_config=None, render_mode=None)"
+FACTORY_SIGNATURE = "make_env_func(full_env_name, cfg, env_config, render_mode)"
+"""How the registry calls every factory: four positional arguments, whatever the factory names its parameters."""
+
+_FACTORY_EXAMPLE = "def make_my_env(full_env_name, cfg=None, env_config=None, render_mode=None)"
 
 
 class _Registry:
@@ -187,16 +190,22 @@ def _check_factory(make_env_func: object, name: str) -> None:
 
 
 def _check_signature(factory: Callable[..., Any], name: str) -> None:
+    """Refuses a factory that cannot be called with the four positional arguments of :data:`FACTORY_SIGNATURE`.
+
+    Parameter names do not matter (``(env_name, _cfg, _env_config, render_mode=None, **kwargs)`` is as good as
+    ``(full_env_name, cfg=None, env_config=None, render_mode=None)``): the registry passes the arguments by position.
+    """
     try:
         signature = inspect.signature(factory)
     except (TypeError, ValueError):
         return  # some builtins and extension types have no inspectable signature; the call will tell
     try:
-        signature.bind(name, cfg=None, env_config=None, render_mode=None)
+        signature.bind(name, None, None, None)
     except TypeError as exc:
         raise InvalidEnvFactoryError(
             f"the factory {describe_callable(factory)} of env {name!r} has the signature {signature}, which cannot "
-            f"be called as {FACTORY_SIGNATURE}: {exc}"
+            f"be called with four positional arguments as {FACTORY_SIGNATURE} ({exc}); accepted: any callable that "
+            f"takes those four arguments by position, whatever their names, e.g. {_FACTORY_EXAMPLE}"
         ) from exc
 
 
@@ -232,9 +241,10 @@ def register_env(
 
     Args:
         name: The full env name, a non-empty string without whitespace.
-        make_env_func: The factory, called as ``make_env_func(full_env_name, cfg=None, env_config=None,
-            render_mode=None)`` and returning a ``gymnasium.Env``; or a lazy ``"module:attr"`` reference to it,
-            imported on the first ``make_env``.
+        make_env_func: The factory, called with four positional arguments as ``make_env_func(full_env_name, cfg,
+            env_config, render_mode)`` (as Sample Factory 2 calls it; the parameter names are the factory's own) and
+            returning a ``gymnasium.Env``; or a lazy ``"module:attr"`` reference to it, imported on the first
+            ``make_env``.
         add_extra_params_func: Optional hook ``add_extra_params_func(env_name, parser, evaluation=False)`` that adds
             the env's command-line arguments.
         env_override_defaults_func: Optional hook ``env_override_defaults_func(env_name, parser)`` that overrides
@@ -245,7 +255,7 @@ def register_env(
 
     Raises:
         InvalidEnvNameError: name is not a non-empty string without whitespace.
-        InvalidEnvFactoryError: make_env_func is neither callable with the factory signature nor a
+        InvalidEnvFactoryError: make_env_func is neither callable with four positional arguments nor a
             ``"module:attr"`` string, or a hook is not callable.
 
     Example:
@@ -283,13 +293,15 @@ def make_env(
 ) -> gymnasium.Env:
     """Creates the env of that name, calling its factory and checking what it returns.
 
+    The factory is called with four positional arguments, ``factory(full_env_name, cfg, env_config, render_mode)``.
+
     A name that is neither registered nor declared by an entry point is made with
     ``gymnasium.make(full_env_name, render_mode=render_mode)`` when gymnasium knows it.
 
     Args:
         full_env_name: The env name (``--env``).
-        cfg: The full configuration, handed to the factory as is.
-        env_config: Which env instance this is (an :class:`EnvConfig`), handed to the factory as is.
+        cfg: The full configuration, handed to the factory as is (second argument).
+        env_config: Which env instance this is (an :class:`EnvConfig`), handed to the factory as is (third).
         render_mode: Render mode handed to the factory (``None``, ``"rgb_array"``, ``"human"``, ...).
 
     Returns:
@@ -309,7 +321,7 @@ def make_env(
     """
     spec = _REGISTRY.loaded_spec(full_env_name)
     factory = spec.make_env_func
-    env = factory(full_env_name, cfg=cfg, env_config=env_config, render_mode=render_mode)
+    env = factory(full_env_name, cfg, env_config, render_mode)
     return check_env(env, full_env_name, describe_callable(factory))
 
 

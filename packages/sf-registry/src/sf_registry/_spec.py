@@ -22,9 +22,9 @@ class EnvSpec:
 
     Attributes:
         name: The full env name, as passed to ``make_env`` and ``--env``.
-        make_env_func: The factory, called as ``make_env_func(full_env_name, cfg=None, env_config=None,
-            render_mode=None)`` and returning a ``gymnasium.Env``; or a lazy ``"module:attr"`` reference to it,
-            imported on first make.
+        make_env_func: The factory, called with four positional arguments as ``make_env_func(full_env_name, cfg,
+            env_config, render_mode)`` and returning a ``gymnasium.Env``; or a lazy ``"module:attr"`` reference to
+            it, imported on first make.
         add_extra_params_func: Optional hook ``add_extra_params_func(env_name, parser, evaluation=False)`` that adds
             the env's own command-line arguments.
         env_override_defaults_func: Optional hook ``env_override_defaults_func(env_name, parser)`` that changes

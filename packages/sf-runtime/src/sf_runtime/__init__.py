@@ -2,18 +2,32 @@
 
 Public names:
 
-- :func:`run_rl` trains as configured (``serial_mode`` picks the one-process runner) and returns a status code;
-  :class:`RunObserver` subclasses passed to it get callbacks during the run; :class:`StopAtReward` is one that
-  stops the run once a policy's average reward reaches a target.
+- :func:`run_rl` trains as configured (``serial_mode`` picks the one-process runner) and returns a status code
+  (:class:`ExperimentStatus`); :class:`RunObserver` subclasses passed to it get callbacks during the run
+  (:class:`StopAtReward` is one that stops the run once a policy's average reward reaches a target).
+  :func:`make_runner` makes a :class:`Runner` instead, for Sample Factory 2-style scripts that register
+  :class:`AlgoObserver` objects (and episodic-statistics handlers, which get :data:`EPISODIC` messages) before
+  ``runner.init()`` and ``runner.run()``.
 - :func:`enjoy` evaluates a trained policy and returns an :class:`EnjoyResult` (an ``int`` status that also unpacks
   as ``status, avg_reward``).
 - The model factory: :func:`global_model_factory` to register custom encoders, cores, decoders or whole
   actor-critics, with the base classes :class:`Encoder`, :class:`ModelCore`, :class:`Decoder` and
-  :class:`ActorCritic`.
+  :class:`ActorCritic`; :func:`make_img_encoder` (the default image encoder, to build on), and the model utilities
+  :func:`nonlinearity`, :func:`calc_num_elements` and :func:`model_device`.
 - Env interfaces: :class:`TrainingInfoInterface` and :class:`RewardShapingInterface` (the training info dict holds
-  :data:`APPROX_TOTAL_TRAINING_STEPS`), and :func:`create_env` to build an env as the runtime sees it.
-- Script helpers: :data:`log`, :func:`is_module_available`, the type aliases :data:`ObsSpace` and
-  :data:`ActionSpace`, and the model utilities :func:`nonlinearity` and :func:`calc_num_elements`.
+  :data:`APPROX_TOTAL_TRAINING_STEPS`; :func:`get_default_reward_shaping` finds an env's scheme),
+  :class:`EnvCriticalError` for envs that give up, and :func:`create_env` to build an env as the runtime sees it.
+- Spaces: :class:`Discretized` (a ``Discrete`` space standing for values of a continuous range) and
+  :func:`convert_space` (gym spaces to gymnasium ones).
+- Env wrappers for factories: Atari preprocessing (:func:`atari_preprocessing` and its parts :class:`NoopResetEnv`,
+  :class:`MaxAndSkipEnv`, :class:`EpisodicLifeEnv`, :class:`FireResetEnv`, :class:`ResizeWrapper`,
+  :class:`ClipRewardEnv`, :class:`FrameStack`, :class:`RecordGameScore`) and :class:`PixelFormatChwWrapper`,
+  :class:`NumpyObsWrapper`, :class:`RewardScalingWrapper`, :class:`TimeLimitWrapper`, :class:`RecordingWrapper`.
+- Script helpers: :data:`log`, :func:`is_module_available`, the type aliases :data:`ObsSpace`, :data:`ActionSpace`,
+  :data:`Env` and :data:`PolicyID`, :func:`experiment_dir`, :func:`ensure_dir_exists`,
+  :func:`safe_ensure_dir_exists`, :func:`project_tmp_dir`, :func:`debug_log_every_n`, :func:`static_vars`,
+  :func:`is_udp_port_available`, :data:`ALGO_VERSION`, and the RL helpers :func:`make_dones`,
+  :func:`samples_per_trajectory` and :data:`EPS`.
 
 Example:
     >>> from sf_config import make_cfg
@@ -23,8 +37,47 @@ Example:
     0
 """
 
-from sf_runtime._script_utils import ActionSpace, ObsSpace, is_module_available, log
-from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, RewardShapingInterface, TrainingInfoInterface, create_env
+from sf_runtime._script_utils import (
+    ALGO_VERSION,
+    ActionSpace,
+    Env,
+    ObsSpace,
+    PolicyID,
+    debug_log_every_n,
+    ensure_dir_exists,
+    is_module_available,
+    is_udp_port_available,
+    log,
+    project_tmp_dir,
+    safe_ensure_dir_exists,
+    static_vars,
+)
+from sf_runtime.algo import EPS, make_dones, samples_per_trajectory
+from sf_runtime.envs import (
+    APPROX_TOTAL_TRAINING_STEPS,
+    ClipRewardEnv,
+    Discretized,
+    EnvCriticalError,
+    EpisodicLifeEnv,
+    FireResetEnv,
+    FrameStack,
+    MaxAndSkipEnv,
+    NoopResetEnv,
+    NumpyObsWrapper,
+    PixelFormatChwWrapper,
+    RecordGameScore,
+    RecordingWrapper,
+    ResizeWrapper,
+    RewardScalingWrapper,
+    RewardShapingInterface,
+    TimeLimitWrapper,
+    TrainingInfoInterface,
+    atari_preprocessing,
+    convert_space,
+    create_env,
+    get_default_reward_shaping,
+    provide_gymnasium_0x_names,
+)
 from sf_runtime.evaluation import EnjoyResult, enjoy
 from sf_runtime.model import (
     ActorCritic,
@@ -35,37 +88,87 @@ from sf_runtime.model import (
     calc_num_elements,
     create_actor_critic,
     global_model_factory,
+    make_img_encoder,
+    model_device,
     nonlinearity,
 )
 from sf_runtime.observers import StopAtReward
-from sf_runtime.runners import run_rl
-from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
+from sf_runtime.runners import (
+    EPISODIC,
+    AlgoObserver,
+    ExperimentLifecycle,
+    ExperimentStatus,
+    Runner,
+    RunObserver,
+    make_runner,
+    run_rl,
+)
+from sf_runtime.storage import experiment_dir
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALGO_VERSION",
     "APPROX_TOTAL_TRAINING_STEPS",
+    "EPISODIC",
+    "EPS",
     "ActionSpace",
     "ActorCritic",
+    "AlgoObserver",
+    "ClipRewardEnv",
     "Decoder",
+    "Discretized",
     "Encoder",
     "EnjoyResult",
+    "Env",
+    "EnvCriticalError",
+    "EpisodicLifeEnv",
     "ExperimentLifecycle",
+    "ExperimentStatus",
+    "FireResetEnv",
+    "FrameStack",
+    "MaxAndSkipEnv",
     "ModelCore",
     "ModelFactory",
+    "NoopResetEnv",
+    "NumpyObsWrapper",
     "ObsSpace",
+    "PixelFormatChwWrapper",
+    "PolicyID",
+    "RecordGameScore",
+    "RecordingWrapper",
+    "ResizeWrapper",
+    "RewardScalingWrapper",
     "RewardShapingInterface",
     "RunObserver",
+    "Runner",
     "StopAtReward",
+    "TimeLimitWrapper",
     "TrainingInfoInterface",
     "__version__",
+    "atari_preprocessing",
     "calc_num_elements",
+    "convert_space",
     "create_actor_critic",
     "create_env",
+    "debug_log_every_n",
     "enjoy",
+    "ensure_dir_exists",
+    "experiment_dir",
+    "get_default_reward_shaping",
     "global_model_factory",
     "is_module_available",
+    "is_udp_port_available",
     "log",
+    "make_dones",
+    "make_img_encoder",
+    "make_runner",
+    "model_device",
     "nonlinearity",
+    "project_tmp_dir",
+    "provide_gymnasium_0x_names",
     "run_rl",
+    "safe_ensure_dir_exists",
+    "samples_per_trajectory",
+    "static_vars",
 ]

@@ -6,7 +6,8 @@ The experiment's saved ``config.json`` is layered under the explicit command-lin
 episodes ended or ``max_num_frames`` env steps passed. Actions are the distribution's mode with
 ``eval_deterministic``, sampled otherwise. With ``save_video`` the frames (at most ``video_frames``; -1 means the
 first episode) are encoded to an mp4 in the experiment directory (``video_name``, default ``replay.mp4``) by
-imageio's ffmpeg.
+imageio's ffmpeg. With ``push_to_hub`` the experiment (video included) is then uploaded to ``hf_repository`` with a
+model card (:mod:`sf_runtime.integrations.hub`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,10 @@ from sf_config import with_saved_config
 from sf_registry import EnvConfig
 from sf_runtime import storage
 from sf_runtime.envs import create_env
+from sf_runtime.integrations import hub_enjoy
 from sf_runtime.learning import Learner
 from sf_runtime.model import actions_to_env
+from sf_runtime.registrations import RegistrationError, refuse_in_child_bootstrap
 from sf_runtime.runners.lifecycle import (
     STATUS_FAILURE,
     STATUS_INTERRUPTED,
@@ -49,13 +52,16 @@ class EnjoyResult(int):
 
     Attributes:
         avg_reward: mean reward of the evaluated episodes (NaN when none could be run).
+        episode_rewards: the reward of each finished episode, in order.
     """
 
     avg_reward: float
+    episode_rewards: tuple[float, ...]
 
-    def __new__(cls, status: int, avg_reward: float) -> EnjoyResult:
+    def __new__(cls, status: int, avg_reward: float, episode_rewards: Iterable[float] = ()) -> EnjoyResult:
         result = super().__new__(cls, status)
         result.avg_reward = float(avg_reward)
+        result.episode_rewards = tuple(float(r) for r in episode_rewards)
         return result
 
     def __iter__(self) -> Iterator[Any]:
@@ -119,13 +125,17 @@ def enjoy(cfg: Any) -> EnjoyResult:
         :class:`EnjoyResult`: status 0 on success, 1 on failure (e.g. no checkpoint), 2 when interrupted; with
         ``avg_reward``.
     """
+    refuse_in_child_bootstrap()
     console = attach_console_log()
     try:
         cfg = _load_cfg(cfg)
-        return _enjoy(cfg)
+        return hub_enjoy(cfg, _enjoy)  # _enjoy(cfg), then the upload with push_to_hub
     except KeyboardInterrupt:
         log.warning("Evaluation interrupted")
         return EnjoyResult(STATUS_INTERRUPTED, math.nan)
+    except RegistrationError as exc:
+        log.error("Evaluation failed: %s", exc)
+        return EnjoyResult(STATUS_FAILURE, math.nan)
     except Exception:
         log.exception("Evaluation failed")
         return EnjoyResult(STATUS_FAILURE, math.nan)
@@ -275,4 +285,4 @@ def _enjoy(cfg: Any) -> EnjoyResult:
     message = f"Average reward over {len(episode_rewards)} episodes: {avg_reward:.3f}"
     print(message)
     log.info("%s", message)
-    return EnjoyResult(STATUS_SUCCESS, avg_reward)
+    return EnjoyResult(STATUS_SUCCESS, avg_reward, episode_rewards)

@@ -1,1 +1,1 @@
-"""Algorithm utilities: ``sample_factory.algo.utils``."""
+"""Algorithm utilities and runners: ``sample_factory.algo.utils`` and ``sample_factory.algo.runners``."""

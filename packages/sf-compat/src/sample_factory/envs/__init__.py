@@ -1,1 +1,1 @@
-"""Environments: ``sample_factory.envs.env_utils`` and ``sample_factory.envs.env_wrappers``."""
+"""Environments: ``sample_factory.envs.env_utils``, ``env_wrappers`` and ``create_env``."""

@@ -1,14 +1,18 @@
-"""``sample_factory.envs.env_wrappers``: the Atari-style gymnasium wrappers of :mod:`sf_registry`."""
+"""``sample_factory.envs.env_wrappers``: the gymnasium wrappers of :mod:`sf_runtime`."""
 
-from sf_registry import (
+from sf_runtime import (
     ClipRewardEnv,
     EpisodicLifeEnv,
     FireResetEnv,
     FrameStack,
     MaxAndSkipEnv,
     NoopResetEnv,
+    NumpyObsWrapper,
     PixelFormatChwWrapper,
+    RecordingWrapper,
     ResizeWrapper,
+    RewardScalingWrapper,
+    TimeLimitWrapper,
     atari_preprocessing,
 )
 
@@ -19,7 +23,11 @@ __all__ = [
     "FrameStack",
     "MaxAndSkipEnv",
     "NoopResetEnv",
+    "NumpyObsWrapper",
     "PixelFormatChwWrapper",
+    "RecordingWrapper",
     "ResizeWrapper",
+    "RewardScalingWrapper",
+    "TimeLimitWrapper",
     "atari_preprocessing",
 ]

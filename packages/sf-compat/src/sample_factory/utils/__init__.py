@@ -1,1 +1,1 @@
-"""``sample_factory.utils.typing`` and ``sample_factory.utils.utils``."""
+"""``sample_factory.utils``: ``typing``, ``utils``, ``network`` and ``algo_version``."""

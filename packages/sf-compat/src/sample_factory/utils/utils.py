@@ -1,5 +1,25 @@
-"""``sample_factory.utils.utils``: ``log`` (the framework logger) and ``is_module_available``, from sf_runtime."""
+"""``sample_factory.utils.utils``: script helpers; ``str2bool`` from sf_config, the others from sf_runtime."""
 
-from sf_runtime import is_module_available, log
+from sf_config import str2bool
+from sf_runtime import (
+    debug_log_every_n,
+    ensure_dir_exists,
+    experiment_dir,
+    is_module_available,
+    log,
+    project_tmp_dir,
+    safe_ensure_dir_exists,
+    static_vars,
+)
 
-__all__ = ["is_module_available", "log"]
+__all__ = [
+    "debug_log_every_n",
+    "ensure_dir_exists",
+    "experiment_dir",
+    "is_module_available",
+    "log",
+    "project_tmp_dir",
+    "safe_ensure_dir_exists",
+    "static_vars",
+    "str2bool",
+]

@@ -17,7 +17,7 @@ from typing import Any
 import gymnasium as gym
 
 from sf_examples.env_family import EnvFamily
-from sf_registry import atari_preprocessing
+from sf_runtime import atari_preprocessing
 
 ATARI_GAMES: dict[str, str] = {
     "atari_alien": "Alien",
@@ -82,7 +82,7 @@ def ale_env_id(full_env_name: str) -> str:
 
 
 def make_atari_env(full_env_name: str, cfg: Any = None, env_config: Any = None, render_mode: str | None = None):
-    """The env factory: ALE's game wrapped in :func:`sf_registry.atari_preprocessing`.
+    """The env factory: ALE's game wrapped in :func:`sf_runtime.atari_preprocessing`.
 
     Frame skip and frame stack come from ``cfg.env_frameskip`` and ``cfg.env_framestack`` (4 and 4 without a cfg).
     """

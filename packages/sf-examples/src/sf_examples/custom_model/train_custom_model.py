@@ -9,8 +9,8 @@ The env is a small gridworld seen as an image: two 7x7 planes mark the agent and
 agent, and reaching the goal ends the episode with reward 1 (each step costs 0.01). The encoder is a two-layer 3x3
 convolution followed by a linear layer, which suits such tiny grids better than the Atari-sized default conv stacks.
 
-``register_model_components()`` registers the encoder factory in this process; the model factory is global, so
-with the parallel runner it must run before ``run_rl`` starts the worker processes (``main`` does that).
+``register_model_components()`` registers the encoder factory in this process, before ``run_rl``; the runner sends
+it (by reference) to the learner and inference processes it starts (``main`` does both).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from torch import nn
 
 from sf_config import Config
 from sf_examples.args import parse_args as parse_example_args
-from sf_examples.defaults import ONE_PROCESS_DEFAULTS
+from sf_examples.defaults import SMALL_PROBLEM_DEFAULTS
 from sf_registry import EnvDefaults, register_env
 from sf_runtime import Encoder, calc_num_elements, global_model_factory, nonlinearity, run_rl
 
@@ -97,9 +97,10 @@ def add_grid_goal_args(_env: str, parser: Any, evaluation: bool = False) -> None
 
 
 grid_goal_override_defaults = EnvDefaults(
-    ONE_PROCESS_DEFAULTS,
+    SMALL_PROBLEM_DEFAULTS,
     {
-        "num_envs_per_worker": 16,
+        "num_workers": 2,
+        "num_envs_per_worker": 8,
         "num_batches_per_epoch": 2,
         "num_epochs": 4,
         "ppo_clip_ratio": 0.2,
@@ -109,7 +110,7 @@ grid_goal_override_defaults = EnvDefaults(
         "train_for_env_steps": 300_000,
     },
 )
-"""Defaults for this env (its default-override hook): a feed-forward policy trained in one process."""
+"""Defaults for this env (its default-override hook): a feed-forward policy, two rollout workers of 8 envs each."""
 
 
 class GridEncoder(Encoder):

@@ -2,8 +2,8 @@
 
 Env creation may be heavy (simulators, GPUs, large imports) and may leave state behind, so the main process never
 creates an env itself: :func:`probe_env_info` starts a fresh ``spawn`` process, creates env 0 there, and sends back an
-:class:`EnvInfo`. The factory registered in this process is sent along (by reference, as pickle sends functions), so
-envs registered by a training script are found in the child even though it does not run the script's ``main()``.
+:class:`EnvInfo`. What this process registered (envs, model factories) is sent along and restored there
+(:mod:`sf_runtime.registrations`), so envs registered by a training script's ``main()`` are found in the child.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ from gymnasium import spaces
 
 from sf_runtime.envs.create import cfg_value, create_env
 from sf_runtime.envs.interfaces import find_reward_shaping_interface
-from sf_runtime.envs.registry import is_registered_in_sf, make_env_config, registered_factory
+from sf_runtime.envs.registry import make_env_config
 from sf_runtime.envs.vector import native_vector_available
+from sf_runtime.registrations import Registrations, missing_main_guard_error, snapshot_registrations
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +75,10 @@ def extract_env_info(env: Any, cfg: Any) -> EnvInfo:
     )
 
 
-def _probe_in_child(conn: Any, full_env_name: str, cfg: Any, factory: Any) -> None:
-    """Runs in the probe process: (re)register the factory, create and reset env 0, send back EnvInfo or the error."""
+def _probe_in_child(conn: Any, full_env_name: str, cfg: Any, registrations: Registrations) -> None:
+    """Runs in the probe process: restore the registrations, create and reset env 0, send back EnvInfo or the error."""
     try:
-        if factory is not None and not is_registered_in_sf(full_env_name):
-            from sf_registry import register_env
-
-            register_env(full_env_name, factory)
+        registrations.restore()
         env = create_env(full_env_name, cfg, make_env_config(0, 0, 0))
         try:
             env.reset()
@@ -119,20 +117,18 @@ def probe_env_info(cfg: Any, timeout: float = PROBE_TIMEOUT_S) -> EnvInfo:
             return cached
 
     full_env_name = cfg.env
-    factory = registered_factory(full_env_name) if is_registered_in_sf(full_env_name) else None
-    if factory is not None:
-        try:
-            pickle.dumps(factory)
-        except Exception as exc:
-            raise EnvProbeError(
-                f"The factory registered for env {full_env_name!r} ({factory!r}) cannot be sent to the probe "
-                f"process ({exc}); register a module-level function, not a lambda or a local function."
-            ) from exc
+    registrations = snapshot_registrations(full_env_name)
+    if full_env_name in registrations.unsendable:
+        raise EnvProbeError(
+            f"The factory registered for env {full_env_name!r} cannot be sent to the probe process "
+            f"({registrations.unsendable[full_env_name]}); register a module-level function, not a lambda or a "
+            "local function."
+        )
 
     ctx = multiprocessing.get_context("spawn")
     parent_conn, child_conn = ctx.Pipe(duplex=False)
     process = ctx.Process(
-        target=_probe_in_child, args=(child_conn, full_env_name, cfg, factory), name="sf-env-probe", daemon=True
+        target=_probe_in_child, args=(child_conn, full_env_name, cfg, registrations), name="sf-env-probe", daemon=True
     )
     process.start()
     child_conn.close()
@@ -142,6 +138,9 @@ def probe_env_info(cfg: Any, timeout: float = PROBE_TIMEOUT_S) -> EnvInfo:
         status, payload = parent_conn.recv()
     except EOFError:
         process.join(5)
+        guard_error = missing_main_guard_error(process.exitcode)
+        if guard_error is not None:
+            raise guard_error from None
         raise EnvProbeError(
             f"The probe process for env {full_env_name!r} died without an answer (exit code {process.exitcode})."
         ) from None

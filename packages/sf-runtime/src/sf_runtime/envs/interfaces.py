@@ -77,3 +77,27 @@ def find_reward_shaping_interface(env: Any) -> RewardShapingInterface | None:
         if isinstance(candidate, RewardShapingInterface):
             return candidate
     return None
+
+
+def get_default_reward_shaping(env: Any) -> dict[str, Any] | None:
+    """The default reward-shaping scheme of an env, from the first :class:`RewardShapingInterface` in its wrappers.
+
+    Args:
+        env: An env, possibly wrapped (the wrapper chain is followed through ``.env``).
+
+    Returns:
+        What that object's :meth:`RewardShapingInterface.get_default_reward_shaping` returns, or None when nothing in
+        the chain implements the interface.
+    """
+    shaping = find_reward_shaping_interface(env)
+    return None if shaping is None else shaping.get_default_reward_shaping()
+
+
+class EnvCriticalError(Exception):
+    """Raised by an env that cannot go on (its simulator crashed or lost its connection, say).
+
+    sf treats it like any exception from an env's ``reset`` or ``step``: with ``max_env_failures=0`` (the default)
+    the run saves a checkpoint and stops with status 1; with ``max_env_failures=N`` the envs of the failing worker
+    split are recreated and training goes on, until more than N failures happened. Raising this class rather than a
+    generic one tells readers of the log that the env itself gave up.
+    """

@@ -11,8 +11,11 @@ _SF_SOURCES = ("registered", "entry point")
 
 
 def make_registered_env(full_env_name: str, cfg: Any, env_config: Any, render_mode: str | None) -> Any:
-    """Calls the factory of full_env_name through sf_registry (gymnasium's registry for plain gymnasium ids)."""
-    return make_env(full_env_name, cfg=cfg, env_config=env_config, render_mode=render_mode)
+    """Calls the factory of full_env_name through sf_registry (gymnasium's registry for plain gymnasium ids).
+
+    sf_registry calls the factory with four positional arguments, as Sample Factory 2 does.
+    """
+    return make_env(full_env_name, cfg, env_config, render_mode)
 
 
 def make_env_config(worker_index: int, vector_index: int, env_id: int) -> EnvConfig:
@@ -30,15 +33,3 @@ def _source(full_env_name: str) -> str | None:
 def is_registered_in_sf(full_env_name: str) -> bool:
     """True when full_env_name has an sf factory (register_env or an entry point), not only a gymnasium id."""
     return _source(full_env_name) in _SF_SOURCES
-
-
-def registered_factory(full_env_name: str) -> Any:
-    """The factory registered in this process with ``register_env`` (a callable or a "module:attr" string), or None.
-
-    Entry-point envs are not returned: another process finds them by itself.
-    """
-    try:
-        spec = env_spec(full_env_name)
-    except EnvRegistryError:
-        return None
-    return spec.make_env_func if spec.source == "registered" else None

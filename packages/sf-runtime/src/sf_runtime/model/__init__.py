@@ -5,9 +5,9 @@ from sf_runtime.model.action_spaces import action_components, action_layout, act
 from sf_runtime.model.actor_critic import ActorCritic, ActorCriticSeparateWeights, ActorCriticSharedWeights
 from sf_runtime.model.cores import IdentityCore, ModelCore, RecurrentCore
 from sf_runtime.model.decoders import Decoder, MlpDecoder
-from sf_runtime.model.encoders import ACTION_MASK_KEY, Encoder, MultiInputEncoder
+from sf_runtime.model.encoders import ACTION_MASK_KEY, Encoder, ImageEncoder, MultiInputEncoder, make_img_encoder
 from sf_runtime.model.factory import ModelFactory, create_actor_critic, global_model_factory
-from sf_runtime.model.model_utils import calc_num_elements, nonlinearity
+from sf_runtime.model.model_utils import calc_num_elements, model_device, nonlinearity
 from sf_runtime.model.normalizers import ObservationNormalizer, RunningMeanStd
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Decoder",
     "Encoder",
     "IdentityCore",
+    "ImageEncoder",
     "MlpDecoder",
     "ModelCore",
     "ModelFactory",
@@ -33,5 +34,7 @@ __all__ = [
     "create_actor_critic",
     "global_model_factory",
     "make_action_distribution",
+    "make_img_encoder",
+    "model_device",
     "nonlinearity",
 ]

@@ -115,6 +115,58 @@ class ConvEncoder(nn.Module):
         return self.mlp(x.reshape(x.shape[0], -1))
 
 
+class ImageEncoder(Encoder):
+    """The default encoder of one image: the ``encoder_conv_architecture`` head, then ``encoder_conv_mlp_layers``.
+
+    ``forward`` takes the image tensor ``[B, C, H, W]`` itself (not an observation dict) and returns
+    ``[B, get_out_size()]``. Made by :func:`make_img_encoder`.
+
+    Args:
+        cfg: The configuration (``encoder_conv_architecture``, ``encoder_conv_mlp_layers``, ``nonlinearity``).
+        obs_space: The image space, a 3-D ``Box`` (channels first).
+    """
+
+    def __init__(self, cfg, obs_space: gym.spaces.Box):
+        super().__init__(cfg)
+        if not isinstance(obs_space, gym.spaces.Box) or len(obs_space.shape) != 3:
+            raise TypeError(
+                f"an image encoder needs a 3-D Box observation space (channels, height, width), got {obs_space}"
+            )
+        self.enc = ConvEncoder(cfg, tuple(obs_space.shape))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.enc(x)
+
+    def get_out_size(self) -> int:
+        return self.enc.out_size
+
+
+def make_img_encoder(cfg, obs_space: gym.spaces.Box) -> Encoder:
+    """The default convolutional encoder for one image observation, to build custom encoders on.
+
+    A custom encoder for a dict of an image and other inputs can encode the image with it and the rest itself::
+
+        class MyEncoder(Encoder):
+            def __init__(self, cfg, obs_space):
+                super().__init__(cfg)
+                self.image = make_img_encoder(cfg, obs_space["obs"])
+                self.out_size = self.image.get_out_size() + 8
+                ...
+
+    Args:
+        cfg: The configuration (``encoder_conv_architecture``, ``encoder_conv_mlp_layers``, ``nonlinearity``).
+        obs_space: The image space: a 3-D ``Box``, channels first.
+
+    Returns:
+        An :class:`Encoder` whose ``forward`` maps an image tensor ``[B, C, H, W]`` to ``[B, get_out_size()]``.
+
+    Raises:
+        TypeError: obs_space is not a 3-D Box.
+        ValueError: ``encoder_conv_architecture`` is not supported (the message lists the accepted ones).
+    """
+    return ImageEncoder(cfg, obs_space)
+
+
 class MultiInputEncoder(Encoder):
     """The default encoder: one sub-encoder per observation key, outputs concatenated in key order.
 

@@ -8,8 +8,9 @@ Example::
 
 Factories are called as ``make_encoder(cfg, obs_space) -> Encoder``, ``make_core(cfg, input_size) -> ModelCore``,
 ``make_decoder(cfg, input_size) -> Decoder`` and ``make_actor_critic(cfg, obs_space, action_space) -> ActorCritic``.
-Registration must happen in every process that builds models: before ``run_rl`` starts them (it is inherited on
-fork) or at import time of a module those processes import.
+Register before ``run_rl`` or ``enjoy``: the runners send what this process registered to the processes they start
+(:mod:`sf_runtime.registrations`), so a factory defined in the training script itself, even in ``__main__``, is used
+by the learner and inference processes too. It travels by reference: a module-level function or class, not a lambda.
 """
 
 from __future__ import annotations

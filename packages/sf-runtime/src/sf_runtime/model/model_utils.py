@@ -75,6 +75,22 @@ def calc_num_elements(module: nn.Module, input_shape: Sequence[int]) -> int:
     return int(out.numel())
 
 
+def model_device(model: nn.Module) -> torch.device:
+    """The device a model's parameters (or, lacking any, its buffers) are on; the CPU for a model with neither.
+
+    Args:
+        model: The module.
+
+    Returns:
+        The ``torch.device`` of its first parameter or buffer.
+    """
+    for tensor in model.parameters():
+        return tensor.device
+    for tensor in model.buffers():
+        return tensor.device
+    return torch.device("cpu")
+
+
 def initialize_weights(module: nn.Module, policy_initialization: str, gain: float) -> None:
     """Initializes linear, convolutional and recurrent weights in place.
 

@@ -28,6 +28,7 @@ A runner drives it like this::
 from __future__ import annotations
 
 import contextlib
+import enum
 import logging
 import os
 import signal
@@ -40,12 +41,28 @@ from typing import Any, Protocol
 
 from sf_config import with_saved_config
 from sf_runtime import storage
+from sf_runtime.registrations import RegistrationError
 
 log = logging.getLogger(__name__)
 
 STATUS_SUCCESS = 0
 STATUS_FAILURE = 1
 STATUS_INTERRUPTED = 2
+
+
+class ExperimentStatus(enum.IntEnum):
+    """The status codes of a run (what :func:`~sf_runtime.run_rl` returns and a training script exits with).
+
+    Members are ints, so ``run_rl(cfg) == ExperimentStatus.SUCCESS`` and ``sys.exit(status)`` work.
+    """
+
+    SUCCESS = STATUS_SUCCESS
+    """The run finished: a stop condition was reached and the final checkpoint saved."""
+    FAILURE = STATUS_FAILURE
+    """The run failed; the log says why."""
+    INTERRUPTED = STATUS_INTERRUPTED
+    """Ctrl-C or SIGTERM stopped the run, after a checkpoint."""
+
 
 # Progress lines go to the log this often; summaries and checkpoints have their own configurable intervals.
 _REPORT_INTERVAL_SEC = 5.0
@@ -98,7 +115,13 @@ class RunObserver:
         """After the experiment directory is ready and checkpoints were restored."""
 
     def on_iteration(self, run: ExperimentLifecycle) -> None:
-        """After each collect-and-train iteration of the runner."""
+        """After each iteration of the runner's main loop (collect-and-train, or one look at the parallel workers)."""
+
+    def on_training_step(self, run: ExperimentLifecycle, policy_id: int) -> None:
+        """After a policy's learner finished a training step (``run.training_steps`` counts them in this run)."""
+
+    def on_episode(self, run: ExperimentLifecycle, policy_id: int, episode: Mapping[str, Any]) -> None:
+        """For each finished episode of a policy: ``{"reward", "length", "policy_agent", **episode_extra_stats}``."""
 
     def extra_summaries(self, run: ExperimentLifecycle, policy_id: int) -> Mapping[str, float]:
         """Extra scalars to write with a policy's summaries (keys are TensorBoard tags)."""
@@ -160,7 +183,11 @@ class ExperimentLifecycle:
     Args:
         cfg: the resolved configuration.
         policy_ids: the policies trained in this run (``range(cfg.num_policies)``).
-        observers: callbacks notified at start, after each iteration, at summaries and at the end.
+        observers: callbacks notified at start, after each iteration, training step and episode, at summaries and at
+            the end.
+
+    Attributes:
+        training_steps: training steps of all learners in this run (since it started or resumed).
     """
 
     def __init__(self, cfg: Any, policy_ids: Iterable[int], observers: Iterable[RunObserver] = ()) -> None:
@@ -172,6 +199,7 @@ class ExperimentLifecycle:
         self.stats: dict[int, _PolicyStats] = {pid: _PolicyStats(cfg.stats_avg) for pid in self.policy_ids}
         self.checkpoints: dict[int, storage.CheckpointManager] = {}
         self.summaries: dict[int, storage.SummaryWriter] = {}
+        self.training_steps = 0
         self._prior_train_seconds = 0.0
         self._start_time = time.monotonic()
         self._session_start_steps: dict[int, int] = dict.fromkeys(self.policy_ids, 0)
@@ -260,10 +288,18 @@ class ExperimentLifecycle:
         stats = self.stats[policy_id]
         for episode in episodes:
             stats.add_episode(episode)
+            for observer in self.observers:
+                observer.on_episode(self, policy_id, episode)
 
     def record_train_stats(self, policy_id: int, train_stats: Mapping[str, float]) -> None:
-        """Keep the latest training statistics of a policy for the next summary."""
+        """Keep the latest training statistics of a policy for the next summary; one call per training step.
+
+        Counts the step in :attr:`training_steps` and tells the observers (:meth:`RunObserver.on_training_step`).
+        """
         self.stats[policy_id].train = {k: float(v) for k, v in train_stats.items()}
+        self.training_steps += 1
+        for observer in self.observers:
+            observer.on_training_step(self, policy_id)
 
     def mean_reward(self, policy_id: int = 0) -> float | None:
         """Average episode reward of a policy over the last ``stats_avg`` episodes, or None before any episode."""
@@ -504,6 +540,9 @@ def run_guarded(
     except KeyboardInterrupt as exc:
         log.warning("Interrupted (%s): saving and stopping", str(exc) or exc.__class__.__name__)
         status, wind_down = STATUS_INTERRUPTED, on_interrupt
+    except RegistrationError as exc:  # the message says what to change; a traceback would only hide it
+        log.error("Training failed: %s", exc)
+        status, wind_down = STATUS_FAILURE, on_failure
     except Exception:
         log.exception("Training failed")
         status, wind_down = STATUS_FAILURE, on_failure

@@ -49,13 +49,14 @@ import faster_fifo
 import numpy as np
 import torch
 
+from sf_runtime.registrations import missing_main_guard_error, snapshot_registrations
 from sf_runtime.runners.lifecycle import RunObserver, run_cfg, run_guarded
 from sf_runtime.runners.parallel_learner import learner_main, state_from_bytes, state_to_bytes
 from sf_runtime.runners.parallel_report import ParallelLifecycle
 from sf_runtime.sampling.context import MSG_STATE_REQUEST, RunContext
 from sf_runtime.sampling.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
 from sf_runtime.sampling.inference_worker import inference_worker_main
-from sf_runtime.sampling.process_setup import snapshot_env_registry, stop_signals_blocked
+from sf_runtime.sampling.process_setup import stop_signals_blocked
 from sf_runtime.sampling.rollout_worker import rollout_worker_main
 from sf_runtime.sampling.shared_memory import SharedArena
 from sf_runtime.sampling.shm_guard import check_shm_budget, sweep_stale_segments
@@ -324,7 +325,7 @@ class ParallelRunner:
             ],
             learner_queues=[new_queue() for _ in range(cfg.num_policies)],
             stats_queue=new_queue(),
-            env_registry=snapshot_env_registry(cfg.env),
+            registrations=snapshot_registrations(cfg.env),
             log_level=logging.getLogger().getEffectiveLevel() or logging.INFO,
             slots=self.slots.handle,
         )
@@ -381,6 +382,9 @@ class ParallelRunner:
             if proc.exitcode is None:
                 continue
             self._drain_stats()
+            guard_error = missing_main_guard_error(proc.exitcode)
+            if guard_error is not None:
+                raise guard_error
             what = how_it_ended(comp.label, proc)
             if comp.role == "rollout_worker" and proc.exitcode < 0 and comp.label not in self.child_errors:
                 self._replace_worker(i, what)

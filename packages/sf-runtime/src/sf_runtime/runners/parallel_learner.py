@@ -188,10 +188,13 @@ class LearnerProcess:
 def learner_main(ctx: RunContext, policy_id: int, initial_state: bytes | None, conn: Any) -> None:
     """Entry point of a learner process."""
     cfg = ctx.cfg
-    setup_child_process(
-        niceness=int(cfg.default_niceness or 0), single_thread=True, env_registry=None, log_level=ctx.log_level
-    )
     try:
+        setup_child_process(
+            niceness=int(cfg.default_niceness or 0),
+            single_thread=True,
+            registrations=ctx.registrations,
+            log_level=ctx.log_level,
+        )
         LearnerProcess(ctx, policy_id, initial_state, conn).run()
     except BaseException:
         ctx.stats_queue.put(("error", f"learner p{policy_id}", traceback.format_exc()))

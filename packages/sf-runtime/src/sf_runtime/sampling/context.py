@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from sf_runtime.registrations import Registrations
 from sf_runtime.sampling.heartbeat import Component
 from sf_runtime.sampling.trajectories import StepFormat, TrajectorySpecs
 
@@ -52,7 +53,7 @@ class RunContext:
             queue's process-shared condition variable unusable for the next waiter.
         learner_queues: per policy, the learner's inbox.
         stats_queue: to the main process.
-        env_registry: the parent's registration of ``cfg.env`` (pickled), re-registered in children.
+        registrations: the main process's registered envs and model factories, restored first in every child.
         log_level: logging level for children.
         slots: handle of the shared slot-ownership flags and worker incarnations (``SlotOwnership.handle``).
     """
@@ -71,7 +72,7 @@ class RunContext:
     worker_queues: list[list[Any]]
     learner_queues: list[Any]
     stats_queue: Any
-    env_registry: dict[str, bytes] = field(default_factory=dict)
+    registrations: Registrations = field(default_factory=Registrations)
     log_level: int = 20
     slots: Any = None
 

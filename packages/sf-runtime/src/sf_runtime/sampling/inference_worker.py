@@ -140,13 +140,13 @@ class InferenceWorker:
 def inference_worker_main(ctx: RunContext, policy_id: int, index: int) -> None:
     """Entry point of an inference worker process."""
     cfg = ctx.cfg
-    setup_child_process(
-        niceness=int(cfg.default_niceness or 0),
-        single_thread=True,
-        env_registry=None,
-        log_level=ctx.log_level,
-    )
     try:
+        setup_child_process(
+            niceness=int(cfg.default_niceness or 0),
+            single_thread=True,
+            registrations=ctx.registrations,
+            log_level=ctx.log_level,
+        )
         InferenceWorker(ctx, policy_id, index).run()
     except BaseException:
         ctx.stats_queue.put(("error", f"inference_worker p{policy_id}#{index}", traceback.format_exc()))

@@ -1,4 +1,4 @@
-"""What every child process of the parallel runner does first: signals, threads, niceness, CPU affinity, env registry.
+"""What every child process of the parallel runner does first: signals, threads, niceness, CPU affinity, registrations.
 
 Children ignore SIGINT and SIGTERM: Ctrl-C reaches the whole process group, and so does the SIGTERM of ``kill -TERM
 -<pgid>`` or a container stop, but the main process alone decides how the run ends (it asks the learners for a last
@@ -16,8 +16,9 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import Mapping
 from typing import Any
+
+from sf_runtime.registrations import Registrations
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def setup_child_process(
     niceness: int = 0,
     cpu: int | None = None,
     single_thread: bool = True,
-    env_registry: Mapping[str, Any] | None = None,
+    registrations: Registrations | None = None,
     log_level: int = logging.INFO,
 ) -> None:
     """Prepare a freshly started child process.
@@ -58,7 +59,7 @@ def setup_child_process(
         niceness: added to the process's nice value (``default_niceness``); 0 leaves it.
         cpu: pin the process to this core (``set_workers_cpu_affinity``); None leaves the affinity.
         single_thread: limit torch and numeric libraries to one thread.
-        env_registry: pickled registrations of the parent to re-register (a script's custom env), by name.
+        registrations: the main process's registered envs and model factories, restored here.
         log_level: logging level of the child.
     """
     for sig in _STOP_SIGNALS:
@@ -77,8 +78,8 @@ def setup_child_process(
     if cpu is not None and hasattr(os, "sched_setaffinity"):
         available = sorted(os.sched_getaffinity(0))
         os.sched_setaffinity(0, {available[cpu % len(available)]})
-    if env_registry:
-        restore_env_registry(env_registry)
+    if registrations is not None:
+        registrations.restore()
 
 
 @contextlib.contextmanager
@@ -93,48 +94,3 @@ def stop_signals_blocked():
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def snapshot_env_registry(env_name: str) -> dict[str, bytes]:
-    """The registration of ``env_name`` in this process, pickled (factory by reference), if it is registered.
-
-    Envs registered by a user's script exist only in the main process; children re-register them from this. A
-    registration that does not pickle (a lambda, a local function) is left out: children can then only make the
-    env if importing a module registers it.
-    """
-    import pickle
-
-    import sf_registry
-
-    entries: dict[str, bytes] = {}
-    for spec in sf_registry.list_envs("registered"):
-        if spec.name != env_name:
-            continue
-        try:
-            entries[spec.name] = pickle.dumps(spec)
-        except Exception:
-            log.warning("env %s: its registration does not pickle; worker processes rely on their imports", env_name)
-    return entries
-
-
-def restore_env_registry(entries: Mapping[str, bytes]) -> None:
-    """Re-register envs from :func:`snapshot_env_registry` that this process does not know yet."""
-    import pickle
-
-    import sf_registry
-
-    known = {spec.name for spec in sf_registry.list_envs("registered")}
-    for name, data in entries.items():
-        if name in known:
-            continue
-        try:
-            spec = pickle.loads(data)
-        except Exception as exc:
-            log.warning("env %s: could not restore its registration in this process (%s)", name, exc)
-            continue
-        sf_registry.register_env(
-            name,
-            spec.make_env_func,
-            add_extra_params_func=spec.add_extra_params_func,
-            env_override_defaults_func=spec.env_override_defaults_func,
-        )

@@ -355,15 +355,15 @@ def rollout_worker_main(ctx: RunContext, worker_index: int, segments: SegmentFds
     if segments is not None:
         segments.install()
     cfg = ctx.cfg
-    setup_child_process(
-        niceness=int(cfg.default_niceness or 0),
-        cpu=worker_index if cfg.set_workers_cpu_affinity else None,
-        single_thread=bool(cfg.force_envs_single_thread),
-        env_registry=ctx.env_registry,
-        log_level=ctx.log_level,
-    )
     worker = None
     try:
+        setup_child_process(
+            niceness=int(cfg.default_niceness or 0),
+            cpu=worker_index if cfg.set_workers_cpu_affinity else None,
+            single_thread=bool(cfg.force_envs_single_thread),
+            registrations=ctx.registrations,
+            log_level=ctx.log_level,
+        )
         worker = RolloutWorker(ctx, worker_index)
         worker.run()
     except BaseException:

@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from sf_runtime.integrations import ensure_wandb_id
 from sf_runtime.storage.atomic import atomic_write_bytes
 from sf_runtime.storage.errors import StorageError
 from sf_runtime.storage.experiment import experiment_dir
@@ -32,12 +33,14 @@ def _to_dict(cfg: Any) -> dict[str, Any]:
 def save_config(cfg: Any) -> Path:
     """Writes cfg as JSON to ``config.json`` in the experiment directory (atomically: never a torn file).
 
-    Values JSON cannot hold are written as their ``str()``.
+    Values JSON cannot hold are written as their ``str()``. With ``with_wandb`` the cfg first gets the id of its W&B
+    run (``wandb_unique_id``, kept when resuming), so that the experiment always reattaches to the same run.
 
     Returns:
         The path written.
     """
     path = config_path(cfg)
+    ensure_wandb_id(cfg)
     text = json.dumps(_to_dict(cfg), indent=2, sort_keys=True, default=str)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -27,7 +27,16 @@ MIN_FREE_BYTES = 16 * 1024 * 1024
 
 
 def experiment_dir(cfg: Any) -> Path:
-    """``train_dir/experiment`` (not created)."""
+    """The folder of an experiment: ``train_dir/experiment``.
+
+    It is not created here: the runner prepares it at the start of training (``restart_behavior``).
+
+    Args:
+        cfg: The configuration (``train_dir`` and ``experiment`` are read).
+
+    Returns:
+        The path (relative when ``train_dir`` is).
+    """
     return Path(cfg.train_dir) / cfg.experiment
 
 

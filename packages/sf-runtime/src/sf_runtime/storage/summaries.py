@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sf_runtime.integrations import scalar_tee
 from sf_runtime.storage.errors import StorageError
 from sf_runtime.storage.experiment import experiment_dir
 
@@ -26,7 +27,8 @@ class SummaryWriter:
     """Writes scalars of one policy to TensorBoard event files.
 
     Tag names are the caller's, e.g. ``"reward/episode_reward"``, ``"train/loss"``, ``"perf/fps"``; TensorBoard groups
-    them by the part before the first ``/``.
+    them by the part before the first ``/``. With ``with_wandb`` every scalar also goes to the experiment's W&B run
+    (:mod:`sf_runtime.integrations.wandb_run`), which opens with the writer.
 
     Attributes:
         log_dir: where the event files go.
@@ -38,6 +40,11 @@ class SummaryWriter:
         self.log_dir = summary_dir(cfg, policy_id)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._writer = _TorchSummaryWriter(log_dir=str(self.log_dir), flush_secs=flush_secs)
+        try:
+            self._tee = scalar_tee(cfg, policy_id)
+        except BaseException:
+            self._writer.close()
+            raise
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[None]:
@@ -58,6 +65,8 @@ class SummaryWriter:
         """
         with self._writing():
             self._writer.add_scalar(tag, float(value), global_step=int(step))
+        if self._tee is not None:
+            self._tee.log({tag: float(value)}, int(step))
 
     def scalars(self, values: dict[str, Any], step: int) -> None:
         """Writes every real-number entry of values (numbers, numpy scalars, 0-d tensors) at env step ``step``.
@@ -68,16 +77,21 @@ class SummaryWriter:
             StorageError: the event file cannot be written (names the directory and the reason).
         """
         with self._writing():
-            self._add_scalars(values, step)
+            written = self._add_scalars(values, step)
+        if self._tee is not None:
+            self._tee.log(written, int(step))
 
-    def _add_scalars(self, values: dict[str, Any], step: int) -> None:
+    def _add_scalars(self, values: dict[str, Any], step: int) -> dict[str, float]:
+        written: dict[str, float] = {}
         for tag, value in values.items():
             if value is None or isinstance(value, str):
                 continue
             if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
                 value = value.item()
             if isinstance(value, numbers.Real):
-                self._writer.add_scalar(tag, float(value), global_step=int(step))
+                written[tag] = float(value)
+                self._writer.add_scalar(tag, written[tag], global_step=int(step))
+        return written
 
     def flush(self) -> None:
         """Writes buffered events to disk.
@@ -89,11 +103,15 @@ class SummaryWriter:
             self._writer.flush()
 
     def close(self) -> None:
-        """Flushes and closes the event file; a failure to write the last events is logged, not raised."""
+        """Flushes and closes the event file (and releases the W&B run); a failure to write the last events is
+        logged, not raised."""
         try:
             self._writer.close()
         except OSError as exc:
             log.warning("The last TensorBoard summaries in %s were not written: %s", self.log_dir, exc)
+        finally:
+            if self._tee is not None:
+                self._tee.close()
 
     def __enter__(self) -> SummaryWriter:
         return self

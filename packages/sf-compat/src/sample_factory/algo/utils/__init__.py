@@ -1,1 +1,2 @@
-"""``sample_factory.algo.utils.context`` (the model factory) and ``torch_utils``."""
+"""``sample_factory.algo.utils``: ``context``, ``torch_utils``, ``misc``, ``rl_utils``, ``gymnasium_utils``,
+``spaces``."""

@@ -1,19 +1,24 @@
-"""Atari-style wrappers of sf_registry, on a small arcade-like gymnasium env (and on real ALE when installed)."""
+"""The gymnasium wrappers of sf_runtime: Atari preprocessing on a small arcade-like env (and on real ALE when
+installed), and the general wrappers env factories use."""
 
 import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
 
-from sf_registry import (
+from sf_runtime import (
     ClipRewardEnv,
     EpisodicLifeEnv,
     FireResetEnv,
     FrameStack,
     MaxAndSkipEnv,
     NoopResetEnv,
+    NumpyObsWrapper,
     PixelFormatChwWrapper,
+    RecordingWrapper,
     ResizeWrapper,
+    RewardScalingWrapper,
+    TimeLimitWrapper,
     atari_preprocessing,
 )
 
@@ -213,3 +218,114 @@ def test_game_score_sums_unclipped_rewards_over_all_lives():
             env.reset()
     assert life_episodes == 2
     assert game_stats == {"game_score": 2.0 * 16, "game_frames": 16}  # reward 2 per frame, 2 lives of 8 frames
+
+
+class Steps(gym.Env):
+    """Observation = steps since reset (a float vector, or a list to look like lazy frames); reward 1.5 per step;
+    terminates after ``episode_len`` steps."""
+
+    def __init__(self, episode_len=1000, as_list=False):
+        self.observation_space = spaces.Box(0.0, 1e6, (2,), np.float32)
+        self.action_space = spaces.Discrete(3)
+        self.episode_len, self.as_list, self.t = episode_len, as_list, 0
+
+    def _obs(self):
+        obs = [float(self.t), float(-self.t)]
+        return obs if self.as_list else np.array(obs, np.float32)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.t = 0
+        return self._obs(), {}
+
+    def step(self, action):
+        self.t += 1
+        return self._obs(), 1.5, self.t >= self.episode_len, False, {}
+
+
+def test_numpy_obs_wrapper_turns_lists_into_arrays_of_the_space_dtype():
+    env = NumpyObsWrapper(Steps(as_list=True))
+    obs, _ = env.reset(seed=0)
+    assert isinstance(obs, np.ndarray) and obs.dtype == np.float32 and obs.tolist() == [0.0, 0.0]
+    obs = env.step(0)[0]
+    assert isinstance(obs, np.ndarray) and obs.tolist() == [1.0, -1.0]
+    assert env.observation_space == Steps().observation_space
+
+
+def test_reward_scaling_wrapper_multiplies_rewards():
+    env = RewardScalingWrapper(Steps(), 0.1)
+    env.reset(seed=0)
+    assert env.step(0)[1] == pytest.approx(0.15)
+    with pytest.raises(ValueError, match=r"scaling_factor must be a finite real number, got nan"):
+        RewardScalingWrapper(Steps(), float("nan"))
+    with pytest.raises(ValueError, match=r"got '2'"):
+        RewardScalingWrapper(Steps(), "2")
+
+
+def test_time_limit_wrapper_truncates_after_the_limit():
+    env = TimeLimitWrapper(Steps(), limit=5)
+    env.reset(seed=0)
+    flags = [env.step(0)[2:4] for _ in range(5)]
+    assert flags == [(False, False)] * 4 + [(False, True)]
+    env.reset()
+    assert env.step(0)[3] is False, "the count starts again after a reset"
+
+
+def test_time_limit_wrapper_varies_the_limit_reproducibly():
+    def lengths(seed):
+        env = TimeLimitWrapper(Steps(), limit=20, random_variation_steps=5)
+        env.reset(seed=seed)
+        result = []
+        for _ in range(12):
+            steps, truncated = 0, False
+            while not truncated:
+                truncated = env.step(0)[3]
+                steps += 1
+            result.append(steps)
+            env.reset()
+        return result
+
+    first = lengths(3)
+    assert all(15 <= n <= 25 for n in first) and len(set(first)) > 1
+    assert lengths(3) == first
+
+
+def test_time_limit_wrapper_keeps_a_termination_on_the_last_step():
+    env = TimeLimitWrapper(Steps(episode_len=3), limit=3)
+    env.reset(seed=0)
+    env.step(0), env.step(0)
+    assert env.step(0)[2:4] == (True, False)
+
+
+@pytest.mark.parametrize(
+    ("limit", "variation", "match"),
+    [(0, 0, "limit"), (5, 5, "random_variation_steps"), (5, -1, "from 0 to limit - 1 = 4, got -1")],
+)
+def test_time_limit_wrapper_rejects_bad_limits(limit, variation, match):
+    with pytest.raises(ValueError, match=match):
+        TimeLimitWrapper(Steps(), limit=limit, random_variation_steps=variation)
+
+
+def test_recording_wrapper_writes_each_whole_episode(tmp_path):
+    env = RecordingWrapper(Steps(episode_len=3), tmp_path / "rec", player_id=1)
+    for _ in range(2):
+        env.reset(seed=0)
+        terminated = False
+        while not terminated:
+            terminated = env.step(2)[2]
+    env.reset()
+    env.step(0)  # an unfinished episode is not written
+    env.close()
+    files = sorted(p.name for p in (tmp_path / "rec").iterdir())
+    assert files == ["ep_0000_p1.npz", "ep_0001_p1.npz"]
+    with np.load(tmp_path / "rec" / "ep_0001_p1.npz") as episode:
+        assert episode["observations"][:, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
+        assert episode["actions"].tolist() == [2, 2, 2] and episode["rewards"].tolist() == [1.5] * 3
+
+
+def test_two_recorders_in_one_folder_do_not_overwrite_each_other(tmp_path):
+    envs = [RecordingWrapper(Steps(episode_len=1), tmp_path, player_id=None) for _ in range(2)]
+    for env in envs:
+        env.reset(seed=0)
+        env.step(0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ep_0000.npz", "ep_0001.npz"]

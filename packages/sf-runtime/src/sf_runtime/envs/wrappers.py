@@ -1,7 +1,11 @@
-"""Atari-style gymnasium wrappers: the preprocessing of Mnih et al. (2015) and Machado et al. (2018), numpy only.
+"""Gymnasium wrappers for env factories: Atari preprocessing and a few general ones, numpy only.
 
-Each wrapper does one thing and works on any gymnasium env whose spaces fit (ALE envs are the usual target, but
-nothing here imports ale-py). :func:`atari_preprocessing` stacks them in the standard order:
+Env factories (a game's integration, not the registry) stack these on their envs; they are exported from
+:mod:`sf_runtime` and re-exported by ``sample_factory.envs.env_wrappers`` for Sample Factory 2 scripts.
+
+Atari preprocessing, after Mnih et al. (2015) and Machado et al. (2018): each wrapper does one thing and works on any
+gymnasium env whose spaces fit (ALE envs are the usual target, but nothing here imports ale-py).
+:func:`atari_preprocessing` stacks them in the standard order:
 
 no-op starts -> frame skip with max-pooling -> episodic life -> fire on reset -> grayscale 84x84 -> reward clipping
 -> frame stack 4
@@ -9,11 +13,16 @@ no-op starts -> frame skip with max-pooling -> episodic life -> fire on reset ->
 which turns a ``(210, 160, 3)`` RGB (or ``(210, 160)`` grayscale) ALE screen into ``(4, 84, 84)`` uint8 observations,
 channels first, as sf's convolutional encoders expect. :class:`RecordGameScore` underneath them reports each whole
 game's unclipped score.
+
+General wrappers: :class:`PixelFormatChwWrapper` (channels first), :class:`NumpyObsWrapper` (array observations),
+:class:`RewardScalingWrapper`, :class:`TimeLimitWrapper` and :class:`RecordingWrapper` (saves each episode).
 """
 
 from __future__ import annotations
 
+import os
 from collections import deque
+from pathlib import Path
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -366,3 +375,159 @@ def atari_preprocessing(
     if clip_reward:
         env = ClipRewardEnv(env)
     return FrameStack(env, frame_stack)
+
+
+def _map_observation(observation: Any, convert: Any) -> Any:
+    if isinstance(observation, dict):
+        return {key: convert(value) for key, value in observation.items()}
+    return convert(observation)
+
+
+class NumpyObsWrapper(gym.ObservationWrapper):
+    """Turns each observation into a numpy array (in the observation space's dtype), e.g. lazy stacked frames.
+
+    A dict observation is converted key by key. The observation space is unchanged.
+    """
+
+    def observation(self, observation: Any) -> Any:
+        space = self.observation_space
+
+        def convert(value: Any, key: str | None = None) -> np.ndarray:
+            sub = space[key] if key is not None and isinstance(space, spaces.Dict) else space
+            return np.asarray(value, dtype=getattr(sub, "dtype", None))
+
+        if isinstance(observation, dict):
+            return {key: convert(value, key) for key, value in observation.items()}
+        return convert(observation)
+
+
+class RewardScalingWrapper(gym.RewardWrapper):
+    """Multiplies every reward by a constant ``scaling_factor``.
+
+    Args:
+        env: The env.
+        scaling_factor: A finite number; rewards become ``reward * scaling_factor``.
+
+    Raises:
+        ValueError: ``scaling_factor`` is not a finite real number.
+    """
+
+    def __init__(self, env: gym.Env, scaling_factor: float):
+        super().__init__(env)
+        if isinstance(scaling_factor, bool) or not isinstance(scaling_factor, int | float | np.number):
+            raise ValueError(f"scaling_factor must be a finite real number, got {scaling_factor!r}")
+        if not np.isfinite(float(scaling_factor)):
+            raise ValueError(f"scaling_factor must be a finite real number, got {scaling_factor!r}")
+        self.scaling_factor = float(scaling_factor)
+
+    def reward(self, reward: SupportsFloat) -> float:
+        return float(reward) * self.scaling_factor
+
+
+class TimeLimitWrapper(gym.Wrapper):
+    """Truncates each episode after ``limit`` steps, optionally varied at random per episode.
+
+    With ``random_variation_steps=v``, each episode's limit is ``limit + k`` with ``k`` drawn uniformly from
+    ``-v..v`` by the env's own random generator (so ``reset(seed=...)`` makes it reproducible); varying episode
+    lengths keeps the envs of one worker from finishing in lockstep. The step that reaches the limit returns
+    ``truncated=True`` (unless the env terminated on that step).
+
+    Args:
+        env: The env.
+        limit: Steps per episode, a positive integer.
+        random_variation_steps: Most steps the limit varies by, from 0 (no variation) to ``limit - 1``.
+
+    Raises:
+        ValueError: ``limit`` is not a positive integer, or ``random_variation_steps`` is not an integer in
+            ``0..limit - 1``.
+    """
+
+    def __init__(self, env: gym.Env, limit: int, random_variation_steps: int = 0):
+        super().__init__(env)
+        self.limit = _check_positive_int("limit", limit)
+        variation = random_variation_steps
+        if isinstance(variation, bool) or not isinstance(variation, int | np.integer) or not 0 <= variation < limit:
+            raise ValueError(
+                f"random_variation_steps must be an integer from 0 to limit - 1 = {limit - 1}, got {variation!r}"
+            )
+        self.random_variation_steps = int(variation)
+        self.episode_limit = self.limit
+        self.steps = 0
+
+    def reset(self, **kwargs) -> tuple[Any, dict]:
+        obs, info = self.env.reset(**kwargs)
+        self.steps = 0
+        variation = self.random_variation_steps
+        if variation:
+            offset = int(self.unwrapped.np_random.integers(-variation, variation + 1))
+        else:
+            offset = 0
+        self.episode_limit = self.limit + offset
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.steps += 1
+        if self.steps >= self.episode_limit and not terminated:
+            truncated = True
+        return obs, reward, terminated, truncated, info
+
+
+class RecordingWrapper(gym.Wrapper):
+    """Saves every whole episode to ``record_to`` as a compressed numpy archive, for replays and videos.
+
+    Each finished episode becomes ``record_to/ep_<NNNN>_p<player_id>.npz`` (``ep_<NNNN>.npz`` when ``player_id`` is
+    None; the first number not taken yet, so several envs can record into one folder) holding ``observations`` (the
+    reset observation and one per step; a dict observation gives ``observations_<key>`` arrays), ``actions`` and
+    ``rewards`` (one per step). Read one back with ``numpy.load(path)``. An episode cut short by ``close()`` is not
+    written.
+
+    Args:
+        env: The env.
+        record_to: The folder to write to; created if missing.
+        player_id: Which agent of a multi-player game this env is, written into the file names.
+    """
+
+    def __init__(self, env: gym.Env, record_to: str | os.PathLike, player_id: int | None = 0):
+        super().__init__(env)
+        self.record_to = Path(record_to)
+        self.record_to.mkdir(parents=True, exist_ok=True)
+        self.player_id = player_id
+        self.episodes_written = 0
+        self._observations: list[Any] = []
+        self._actions: list[Any] = []
+        self._rewards: list[float] = []
+
+    def reset(self, **kwargs) -> tuple[Any, dict]:
+        obs, info = self.env.reset(**kwargs)
+        self._observations, self._actions, self._rewards = [_map_observation(obs, np.array)], [], []
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._observations.append(_map_observation(obs, np.array))
+        self._actions.append(np.array(action))
+        self._rewards.append(float(reward))
+        if terminated or truncated:
+            self._write_episode()
+        return obs, reward, terminated, truncated, info
+
+    def _write_episode(self) -> None:
+        arrays: dict[str, np.ndarray] = {"actions": np.stack(self._actions), "rewards": np.array(self._rewards)}
+        if isinstance(self._observations[0], dict):
+            for key in self._observations[0]:
+                arrays[f"observations_{key}"] = np.stack([obs[key] for obs in self._observations])
+        else:
+            arrays["observations"] = np.stack(self._observations)
+        suffix = "" if self.player_id is None else f"_p{self.player_id}"
+        number = self.episodes_written
+        while True:
+            path = self.record_to / f"ep_{number:04d}{suffix}.npz"
+            try:
+                with open(path, "xb") as file:  # exclusive: another env recording here may take a number first
+                    np.savez_compressed(file, **arrays)
+                break
+            except FileExistsError:
+                number += 1
+        self.episodes_written += 1
+        self._observations, self._actions, self._rewards = [], [], []

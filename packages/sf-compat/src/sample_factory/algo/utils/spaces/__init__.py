@@ -1,0 +1,1 @@
+"""``sample_factory.algo.utils.spaces``: ``discretized``."""
