@@ -69,13 +69,18 @@ PATHS = {
         "log": sf_runtime,
         "debug_log_every_n": sf_runtime,
         "project_tmp_dir": sf_runtime,
-        "experiment_dir": sf_runtime,
+        "experiment_dir": sf_config,
         "ensure_dir_exists": sf_runtime,
         "safe_ensure_dir_exists": sf_runtime,
         "static_vars": sf_runtime,
     },
     "sample_factory.utils.network": {"is_udp_port_available": sf_runtime},
     "sample_factory.utils.algo_version": {"ALGO_VERSION": sf_runtime},
+    "sample_factory.launcher.run_description": {
+        name: sf_runtime for name in ("RunDescription", "Experiment", "ParamGrid", "ParamList")
+    },
+    "sample_factory.launcher.launcher_utils": {"seeds": sf_runtime},
+    "sample_factory.launcher.run": {"launcher_main": sf_runtime},
 }
 
 

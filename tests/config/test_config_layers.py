@@ -4,7 +4,19 @@ import json
 
 import pytest
 
-from sf_config import Config, ConfigError, load_config_file, make_cfg, parse_full_cfg, parse_sf_args, with_saved_config
+from sf_config import (
+    Config,
+    ConfigError,
+    config_path,
+    experiment_dir,
+    layer_saved_config,
+    load_config_file,
+    load_saved_config,
+    make_cfg,
+    parse_full_cfg,
+    parse_sf_args,
+    with_saved_config,
+)
 
 
 def _parse(argv, env_defaults=None, evaluation=False):
@@ -140,6 +152,30 @@ def test_saved_config_from_a_loaded_json_round_trip(tmp_path):
     path.write_text(make_cfg(env="e", rollout=16).to_json())
     resumed = with_saved_config(make_cfg(env="e"), json.loads(path.read_text()))
     assert resumed.rollout == 16 and resumed.recurrence == 16
+
+
+def test_the_experiment_folder_and_its_saved_config(tmp_path):
+    def cfg(*argv, **code):
+        return make_cfg(["--train_dir", str(tmp_path), "--experiment", "exp", *argv], **code)
+
+    assert experiment_dir(cfg()) == tmp_path / "exp" and config_path(cfg()) == tmp_path / "exp" / "config.json"
+    assert load_saved_config(cfg()) is None
+    given = cfg()
+    assert layer_saved_config(given) is given and layer_saved_config(given, evaluation=True) is given
+
+    (tmp_path / "exp").mkdir()
+    config_path(given).write_text(make_cfg(env="e", rollout=16, restart_behavior="overwrite").to_json())
+    assert load_saved_config(cfg())["rollout"] == 16
+    resumed = layer_saved_config(cfg("--gamma", "0.5"))
+    assert (resumed.env, resumed.rollout, resumed.gamma) == ("e", 16, 0.5)
+    assert resumed.source_of("rollout") == "saved" and resumed.restart_behavior == "resume"  # never the saved one
+    restarted = cfg("--restart_behavior", "restart")
+    assert layer_saved_config(restarted) is restarted  # a new run does not take the old one's values
+    assert layer_saved_config(restarted, evaluation=True).rollout == 16  # an evaluation always does
+
+    config_path(given).write_text("[1, 2]")
+    with pytest.raises(ConfigError, match=r"config\.json holds a list"):
+        layer_saved_config(cfg())
 
 
 def test_custom_argument_goes_through_every_layer(tmp_path):

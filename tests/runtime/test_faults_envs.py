@@ -128,7 +128,8 @@ def test_recreated_split_masks_the_failed_step(tmp_path, monkeypatch, run_config
 
     from sf_config import make_cfg
     from sf_runtime.runners.parallel import ParallelRunner
-    from sf_runtime.sampling.rollout_worker import RolloutWorker
+    from sf_runtime.runners.parallel.reports import EnvFailureReport
+    from sf_runtime.runners.parallel.rollout_worker import RolloutWorker
 
     monkeypatch.syspath_prepend(str(ENV_MODULE.parent))
     envs = importlib.import_module(ENV_MODULE.stem)
@@ -159,9 +160,10 @@ def test_recreated_split_masks_the_failed_step(tmp_path, monkeypatch, run_config
         assert buf["rnn_states"].shape[-1] == 8 and (buf["rnn_states"][rows, failed + 1] == 0).all()
         first_obs = buf["obs/obs"][rows, failed + 1]
         assert (np.abs(first_obs) <= 0.05).all()  # CartPole's reset state, not a mid-episode one
-        message = ctx.stats_queue.get(timeout=5)
-        assert message[0] == "env_failure" and message[1] == "rollout_worker 1" and message[3] is True
-        assert "env_id 3" in message[2] and "simulated fault in step" in message[2]
+        report = ctx.stats_queue.get(timeout=5)
+        assert isinstance(report, EnvFailureReport)
+        assert report.label == "rollout_worker 1" and report.recreated is True
+        assert "env_id 3" in report.text and "simulated fault in step" in report.text
         worker.close()
     finally:
         runner.arena.unlink_all()

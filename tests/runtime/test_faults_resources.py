@@ -197,10 +197,10 @@ def test_the_budget_counts_exactly_what_the_run_allocates(tmp_path):
     import numpy as np
 
     from sf_config import make_cfg
-    from sf_runtime.sampling.heartbeat import RunState
-    from sf_runtime.sampling.shared_memory import SharedArena
-    from sf_runtime.sampling.shm_guard import SharedMemoryBudgetError, check_shm_budget, measure_shm_budget
-    from sf_runtime.sampling.trajectories import StepFormat, TrajectoryLayout, allocate_trajectories
+    from sf_runtime.runners.parallel.heartbeat import RunState
+    from sf_runtime.runners.parallel.shared_memory import SharedArena
+    from sf_runtime.runners.parallel.shm_guard import SharedMemoryBudgetError, check_shm_budget, measure_shm_budget
+    from sf_runtime.runners.parallel.trajectories import StepFormat, TrajectoryLayout, allocate_trajectories
 
     layout = TrajectoryLayout(num_workers=2, num_splits=2, rows_per_split=3, buffers_per_split=2, rollout=64)
     obs_space = gym.spaces.Dict({"obs": gym.spaces.Box(0, 255, (3, 8, 8), np.uint8)})

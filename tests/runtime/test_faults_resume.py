@@ -35,7 +35,7 @@ import psutil
 import pytest
 
 from sf_config import Config
-from sf_runtime.sampling.shm_guard import sweep_stale_segments
+from sf_runtime.runners.parallel.shm_guard import sweep_stale_segments
 from sf_runtime.storage import CheckpointError, load_checkpoint_file
 
 EXPERIMENT = "killed"

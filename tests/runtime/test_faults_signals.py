@@ -79,7 +79,7 @@ def test_programs_that_a_child_starts_can_still_be_stopped_with_sigterm():
 
     code = (
         "import signal, subprocess, time\n"
-        "from sf_runtime.sampling.process_setup import setup_child_process\n"
+        "from sf_runtime.runners.parallel.process_setup import setup_child_process\n"
         "setup_child_process()\n"
         "assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_IGN, signal.SIG_DFL)\n"
         "sim = subprocess.Popen(['sleep', '60'])\n"

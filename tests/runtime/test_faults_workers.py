@@ -23,9 +23,9 @@ import numpy as np
 import psutil
 import pytest
 
-from sf_runtime.sampling.shared_memory import SharedArena
-from sf_runtime.sampling.slot_ownership import SlotOwnership
-from sf_runtime.sampling.trajectories import TrajectoryLayout
+from sf_runtime.runners.parallel.shared_memory import SharedArena
+from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
+from sf_runtime.runners.parallel.trajectories import TrajectoryLayout
 
 SMALL = dict(  # over conftest's run_config
     num_envs_per_worker=4,

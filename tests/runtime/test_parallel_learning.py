@@ -9,9 +9,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sf_config import make_cfg
+from sf_config import experiment_dir, make_cfg
 from sf_runtime import StopAtReward, run_rl
-from sf_runtime.storage import experiment_dir
 
 torch.set_num_threads(1)
 

@@ -74,6 +74,22 @@ def test_two_policies_with_two_inference_workers_each_train_side_by_side(small_c
         assert state is not None and state["env_steps"] >= 8_000 and state["policy_version"] > 0
 
 
+def test_resume_with_only_the_experiment_named_takes_every_policy_from_config_json(tmp_path, small_cfg, leftovers):
+    cfg = small_cfg(num_policies=2, train_for_env_steps=4_000)
+    assert run_rl(cfg) == 0
+    first = [CheckpointManager(cfg, pid).load() for pid in (0, 1)]
+
+    # num_policies=2, the env and the budget come from config.json; the run is resolved once, before anything is built
+    resumed = make_cfg(["--experiment", "exp", "--train_dir", str(tmp_path), "--train_for_env_steps", "8000"])
+    assert resumed.num_policies == 1 and resumed.env is None
+    assert run_rl(resumed) == 0
+
+    for pid in (0, 1):
+        state = CheckpointManager(cfg, pid).load()
+        assert state["env_steps"] >= 8_000 and state["policy_version"] > first[pid]["policy_version"]
+    assert leftovers() == ([], set())
+
+
 def start_training_script(tmp_path, experiment: str, small: dict) -> subprocess.Popen:
     """Run a training script of ``small`` in a session of its own and wait until it reports FPS (it is sampling)."""
     script = textwrap.dedent(

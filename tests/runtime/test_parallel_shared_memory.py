@@ -11,11 +11,17 @@ import torch
 
 from sf_config import make_cfg
 from sf_runtime.model import create_actor_critic
-from sf_runtime.runners.parallel_report import LagStats, RateWindows
-from sf_runtime.sampling.context import policy_of_rows
-from sf_runtime.sampling.shared_memory import SharedArena, SharedArray
-from sf_runtime.sampling.trajectories import StepFormat, TrajectoryBuffers, TrajectoryLayout, allocate_trajectories
-from sf_runtime.sampling.weights import WeightSlot
+from sf_runtime.runners.parallel.context import policy_of_rows
+from sf_runtime.runners.parallel.health import LagStats, RateWindows
+from sf_runtime.runners.parallel.reports import PolicyLag
+from sf_runtime.runners.parallel.shared_memory import SharedArena, SharedArray
+from sf_runtime.runners.parallel.trajectories import (
+    StepFormat,
+    TrajectoryBuffers,
+    TrajectoryLayout,
+    allocate_trajectories,
+)
+from sf_runtime.runners.parallel.weights import WeightSlot
 
 torch.set_num_threads(1)
 
@@ -113,8 +119,8 @@ def test_rate_windows_and_lag_stats():
     assert rates.total == 2000
 
     lag = LagStats()
-    lag.add(0, 10.0, 4, 5)
-    lag.add(1, 2.0, 2, 5)
+    lag.add(PolicyLag(0, 10.0, 4, 5))
+    lag.add(PolicyLag(1, 2.0, 2, 5))
     assert lag.summary() == (0, 1.2, 4)
     lag.reset()
     assert lag.summary() is None

@@ -14,14 +14,14 @@ import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from sf_config import make_cfg
+from sf_config import experiment_dir, layer_saved_config, make_cfg
 from sf_registry import register_env
 from sf_runtime import RunObserver, run_rl
 from sf_runtime.envs import make_env_vector
 from sf_runtime.learning import BATCH_KEYS, Learner
 from sf_runtime.runners.serial import SerialRunner
 from sf_runtime.runners.serial_rollouts import SerialRolloutCollector
-from sf_runtime.storage import CheckpointManager, experiment_dir
+from sf_runtime.storage import CheckpointManager
 
 torch.set_num_threads(1)
 
@@ -149,7 +149,7 @@ def test_resume_layers_the_saved_config_under_given_values(tmp_path):
     given = {k: v for k, v in SMALL.items() if k != "encoder_mlp_layers"}
     cfg = make_cfg(**given, experiment="exp", train_dir=str(tmp_path), train_for_env_steps=512)
     assert cfg.encoder_mlp_layers != [24]
-    runner = SerialRunner(cfg)
+    runner = SerialRunner(layer_saved_config(cfg))  # what run_rl does before it builds a runner
     try:
         runner.init()
         assert runner.cfg.encoder_mlp_layers == [24]
@@ -212,6 +212,20 @@ def test_two_policies_share_the_agents(tmp_path):
         state = CheckpointManager(cfg, pid).load()
         assert state["env_steps"] >= 256
         assert state["learner"]["policy_id"] == pid
+
+
+def test_resume_with_only_the_experiment_named_takes_every_policy_from_config_json(tmp_path):
+    cfg = small_cfg(tmp_path, num_policies=2, train_for_env_steps=256)
+    assert run_rl(cfg) == 0
+
+    # serial_mode, num_policies=2 and the env come from config.json: the runner is chosen after the resume is resolved
+    resumed = make_cfg(["--experiment", "exp", "--train_dir", str(tmp_path), "--train_for_env_steps", "512"])
+    assert not resumed.serial_mode and resumed.num_policies == 1
+    recorder = Recorder()
+    assert run_rl(resumed, observers=[recorder]) == 0
+    assert recorder.start_steps >= 512  # both policies restored
+    for pid in (0, 1):
+        assert CheckpointManager(cfg, pid).load()["env_steps"] >= 512
 
 
 def test_policy_without_agents_is_a_failure(tmp_path, caplog):

@@ -5,13 +5,11 @@ import logging
 
 import pytest
 
-from sf_config import make_cfg
+from sf_config import ConfigError, experiment_dir, load_saved_config, make_cfg
 from sf_runtime.storage import (
     StorageError,
     SummaryWriter,
     close_log_file,
-    experiment_dir,
-    load_saved_config,
     prepare_experiment_dir,
     save_config,
     setup_log_file,
@@ -78,7 +76,7 @@ def test_unreadable_config_json_is_a_clear_error(tmp_path):
     cfg = cfg_in(tmp_path)
     exp = prepare_experiment_dir(cfg)
     (exp / "config.json").write_text('{"gamma": 0.9')  # torn JSON
-    with pytest.raises(StorageError, match=r"config\.json"):
+    with pytest.raises(ConfigError, match=r"config\.json.*cannot be read"):
         load_saved_config(cfg)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def write_through_inherited_fds(spec, segments, value: float) -> None:
     """In a child started after the segment's name was unlinked: map it through ``segments`` and write ``value``."""
-    from sf_runtime.sampling.shared_memory import SharedArray
+    from sf_runtime.runners.parallel.shared_memory import SharedArray
 
     segments.install()
     SharedArray(spec).numpy[...] = value

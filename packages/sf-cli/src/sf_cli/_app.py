@@ -10,6 +10,7 @@ from sf_cli._enjoy_cmd import enjoy_command
 from sf_cli._envs_cmd import envs_command
 from sf_cli._hub_cmd import hub_command
 from sf_cli._plot_cmd import plot_command
+from sf_cli._sweep_cmd import sweep_command
 from sf_cli._train_cmd import train_command
 from sf_cli._version import __version__
 
@@ -45,6 +46,7 @@ def cli(debug: bool) -> None:
 
 for _command in (train_command, enjoy_command, envs_command, config_command, plot_command, bench_command, hub_command):
     cli.add_command(_command)
+cli.add_command(sweep_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -9,34 +9,17 @@ from typing import Any
 import click
 
 from sf_cli._options import schema_subcommand
-from sf_cli._resolve import (
-    DEFAULT_ENV,
-    TRAIN_HELP_DEFAULTS,
-    command_args,
-    experiment_dir,
-    import_env_modules,
-    load_saved_config,
-    resolve_cfg,
-)
-from sf_config import GROUPS, PARAMETERS, Config, with_saved_config
+from sf_cli._resolve import DEFAULT_ENV, TRAIN_HELP_DEFAULTS, command_args, import_env_modules, resolve_cfg
+from sf_config import GROUPS, PARAMETERS, Config, layer_saved_config
 
 _HIDDEN_KEYS = frozenset({"cli_args", "command_line"})
 EXTRA_GROUP = "env"
 """Group shown for parameters outside the schema (the env's own arguments)."""
 
 
-def resolved_train_cfg(args: Sequence[str]) -> tuple[Config, bool]:
-    """The cfg ``sf-cli train`` would run with these arguments, the saved config of a resumed experiment included.
-
-    Returns:
-        (cfg, whether an existing ``config.json`` was layered in).
-    """
-    cfg = resolve_cfg(command_args(args, default_env=DEFAULT_ENV, default_experiment=True))
-    if cfg.restart_behavior == "resume":
-        saved = load_saved_config(experiment_dir(cfg))
-        if saved is not None:
-            return with_saved_config(cfg, saved), True
-    return cfg, False
+def resolved_train_cfg(args: Sequence[str]) -> Config:
+    """The cfg ``sf-cli train`` would run with these arguments, the saved config of a resumed experiment included."""
+    return layer_saved_config(resolve_cfg(command_args(args, default_env=DEFAULT_ENV, default_experiment=True)))
 
 
 def config_rows(cfg: Config) -> list[dict[str, Any]]:
@@ -100,7 +83,7 @@ def config_command(ctx: click.Context, changed: bool, as_json: bool, env_modules
       sf-cli config --env CartPole-v1 --config my.toml --json
     """
     import_env_modules(env_modules)
-    cfg, _resumed = resolved_train_cfg(ctx.args)
+    cfg = resolved_train_cfg(ctx.args)
     rows = config_rows(cfg)
     if changed:
         rows = [r for r in rows if r["source"] != "default"]

@@ -14,8 +14,8 @@ import click
 from sf_cli._console import setup_console_logging
 from sf_cli._errors import BadInput
 from sf_cli._options import schema_subcommand
-from sf_cli._resolve import experiment_dir, import_env_modules, load_saved_config, partial_cfg, resolve_cfg
-from sf_config import Config
+from sf_cli._resolve import import_env_modules, partial_cfg, resolve_cfg
+from sf_config import CONFIG_FILE, Config, config_path, experiment_dir, load_saved_config
 
 CLI_STATE_FILE = ".sf_cli.json"  # written by train (sf_cli._observers.EnvModulesRecorder)
 
@@ -23,7 +23,7 @@ CLI_STATE_FILE = ".sf_cli.json"  # written by train (sf_cli._observers.EnvModule
 def _experiments_in(train_dir: Path) -> list[str]:
     if not train_dir.is_dir():
         return []
-    return sorted(p.name for p in train_dir.iterdir() if (p / "config.json").is_file())
+    return sorted(p.name for p in train_dir.iterdir() if (p / CONFIG_FILE).is_file())
 
 
 def find_experiment(partial: Config) -> tuple[Path, dict[str, Any]]:
@@ -35,7 +35,7 @@ def find_experiment(partial: Config) -> tuple[Path, dict[str, Any]]:
     if partial.source_of("experiment") == "default":
         raise BadInput("--experiment is required: the name of a trained experiment under --train_dir")
     directory = experiment_dir(partial)
-    saved = load_saved_config(directory)
+    saved = load_saved_config(partial)
     if saved is None:
         known = _experiments_in(Path(partial.train_dir))
         close = difflib.get_close_matches(partial.experiment, known, n=3, cutoff=0.6)
@@ -57,7 +57,7 @@ def resolve_enjoy_cfg(args: Sequence[str], env_modules: Sequence[str]) -> Config
     import_env_modules(modules)
     if partial.env is None:
         if not saved.get("env"):
-            raise BadInput(f"{directory / 'config.json'} names no env; give --env")
+            raise BadInput(f"{config_path(partial)} names no env; give --env")
         args = ["--env", str(saved["env"]), *args]
     return resolve_cfg(args, evaluation=True)
 

@@ -8,12 +8,13 @@ the work.
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import click
 
 from sf_cli._errors import BadInput, Failure, reports_errors
-from sf_cli._resolve import load_saved_config
+from sf_config import load_saved_config
 
 _REPO_HELP = "The Hugging Face Hub repository, as <user>/<name>."
 
@@ -85,7 +86,7 @@ def pull_command(hf_repository: str, train_dir: str, experiment: str | None, **_
     exp_dir = _hub_call(pull_experiment, hf_repository, train_dir, experiment)
     name = exp_dir.name
     extra = "" if train_dir == "train_dir" else f" --train_dir {train_dir}"
-    env = (load_saved_config(exp_dir) or {}).get("env")
+    env = (load_saved_config(SimpleNamespace(train_dir=exp_dir.parent, experiment=name)) or {}).get("env")
     env_arg = f" --env {env}" if env else ""
     click.echo(f"Downloaded {hf_repository} to {exp_dir}")
     click.echo(f"  evaluate: sf-cli enjoy --experiment {name}{extra}")

@@ -13,10 +13,10 @@ import math
 import sys
 import time
 from collections import deque
-from pathlib import Path
 from typing import Any, TextIO
 
 from sf_cli._console import StatusLine
+from sf_config import experiment_dir
 from sf_runtime import RunObserver
 
 UNBOUNDED = 1e9
@@ -151,7 +151,7 @@ class EnvModulesRecorder(RunObserver):
     def on_start(self, run: Any) -> None:
         if not self.modules:
             return
-        path = Path(run.cfg.train_dir) / run.cfg.experiment / CLI_STATE_FILE
+        path = experiment_dir(run.cfg) / CLI_STATE_FILE
         path.write_text(json.dumps({"env_modules": self.modules}, indent=2), encoding="utf-8")
 
 

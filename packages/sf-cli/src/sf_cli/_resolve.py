@@ -7,11 +7,8 @@ The order is the spec's template: ``parse_sf_args`` (a first reading, to learn t
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import Any
 
 from sf_config import Config, ConfigError, SFArgumentParser, parse_full_cfg, parse_sf_args
 from sf_registry import EnvDefaults, EnvSpec, env_spec, import_env_module
@@ -42,8 +39,6 @@ TRAIN_HELP_DEFAULTS = {
     "experiment": "the env's name, e.g. CartPole-v1",
 }
 """The defaults ``--help`` shows for the commands that resolve like train (see :func:`command_args`)."""
-
-CONFIG_FILE = "config.json"
 
 
 def import_env_modules(modules: Iterable[str]) -> None:
@@ -115,29 +110,6 @@ def resolve_cfg(args: Sequence[str], *, evaluation: bool = False) -> Config:
         raise ConfigError("--env is required: the name of a registered environment or a gymnasium id (see sf-cli envs)")
     apply_env_hooks(env_spec(partial.env, load=True), parser, evaluation)
     return parse_full_cfg(parser, args)
-
-
-def experiment_dir(cfg_or_partial: Any) -> Path:
-    """``train_dir/experiment`` of a cfg (the on-disk layout the runtime writes)."""
-    return Path(cfg_or_partial.train_dir) / cfg_or_partial.experiment
-
-
-def load_saved_config(directory: Path) -> dict[str, Any] | None:
-    """The experiment's ``config.json`` as a dict, or None when there is none.
-
-    Raises:
-        ConfigError: When the file exists but is not a JSON object.
-    """
-    path = directory / CONFIG_FILE
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path} is not a JSON object of parameters")
-    return data
 
 
 def partial_cfg(args: Sequence[str], evaluation: bool = False) -> Config:

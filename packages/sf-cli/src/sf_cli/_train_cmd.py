@@ -11,14 +11,8 @@ import click
 
 from sf_cli._console import StatusLine, setup_console_logging
 from sf_cli._options import schema_subcommand, seconds_option, verbose_option
-from sf_cli._resolve import (
-    DEFAULT_ENV,
-    TRAIN_HELP_DEFAULTS,
-    command_args,
-    experiment_dir,
-    import_env_modules,
-    resolve_cfg,
-)
+from sf_cli._resolve import DEFAULT_ENV, TRAIN_HELP_DEFAULTS, command_args, import_env_modules, resolve_cfg
+from sf_config import experiment_dir
 
 
 def _module_reference(module: str) -> str:

@@ -1,5 +1,26 @@
 """Sample Factory 2 import paths, re-exported from the public names of sf's layers (no logic of its own).
 
+module                                    names                                                 from
+========================================  ====================================================  ==============
+``sample_factory.cfg.arguments``          ``parse_sf_args``, ``parse_full_cfg``                 sf_config
+``sample_factory.envs.env_utils``         ``register_env``                                      sf_registry
+                                          ``TrainingInfoInterface``, ``RewardShapingInterface``  sf_runtime
+``sample_factory.envs.env_wrappers``      Atari-style wrappers (``NoopResetEnv``, ...)          sf_registry
+``sample_factory.train``                  ``run_rl``                                            sf_runtime
+``sample_factory.enjoy``                  ``enjoy``                                             sf_runtime
+``sample_factory.algo.utils.context``     ``global_model_factory``                              sf_runtime
+``sample_factory.algo.utils.torch_utils``  ``calc_num_elements``                                sf_runtime
+``sample_factory.model.encoder``          ``Encoder``                                           sf_runtime
+``sample_factory.model.model_utils``      ``nonlinearity``                                      sf_runtime
+``sample_factory.utils.typing``           ``Config``                                            sf_config
+                                          ``ObsSpace``, ``ActionSpace``                         sf_runtime
+``sample_factory.utils.utils``            ``is_module_available``, ``log``                      sf_runtime
+``sample_factory.launcher.*``             ``.run_description``: ``RunDescription``,             sf_runtime
+                                          ``Experiment``, ``ParamGrid``, ``ParamList``;
+                                          ``.launcher_utils``: ``seeds``; ``.run``:
+                                          ``launcher_main`` (``python -m``)
+========================================  ====================================================  ==============
+=======
 ================================================  ========================================================  ===========
 module                                            names                                                     from
 ================================================  ========================================================  ===========
@@ -27,13 +48,17 @@ module                                            names                         
 ``sample_factory.model.model_utils``              ``nonlinearity``, ``model_device``                        sf_runtime
 ``sample_factory.utils.typing``                   ``Config``                                                sf_config
                                                   ``ObsSpace``, ``ActionSpace``, ``Env``, ``PolicyID``      sf_runtime
-``sample_factory.utils.utils``                    ``str2bool``                                              sf_config
-                                                  ``log``, ``is_module_available``, ``experiment_dir``,     sf_runtime
+``sample_factory.utils.utils``                    ``str2bool``, ``experiment_dir``                          sf_config
+                                                  ``log``, ``is_module_available``,                         sf_runtime
                                                   ``ensure_dir_exists``, ``safe_ensure_dir_exists``,
                                                   ``project_tmp_dir``, ``debug_log_every_n``,
                                                   ``static_vars``
 ``sample_factory.utils.network``                  ``is_udp_port_available``                                 sf_runtime
 ``sample_factory.utils.algo_version``             ``ALGO_VERSION``                                          sf_runtime
+``sample_factory.launcher.run_description``       ``RunDescription``, ``Experiment``, ``ParamGrid``,        sf_runtime
+                                                  ``ParamList``
+``sample_factory.launcher.launcher_utils``        ``seeds``                                                 sf_runtime
+``sample_factory.launcher.run``                   ``launcher_main`` (``python -m``)                         sf_runtime
 ================================================  ========================================================  ===========
 
 New code should import from the layers themselves (``from sf_runtime import run_rl``); this package exists so that

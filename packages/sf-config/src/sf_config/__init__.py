@@ -4,6 +4,10 @@ One resolved configuration (:class:`Config`) with the provenance of every value.
 schema defaults < env defaults < config files < the experiment's saved config.json < command-line arguments
 (< values set in code).
 
+The experiment folder (``train_dir/<experiment>``) and its saved ``config.json`` have their torch-free home here too:
+:func:`experiment_dir`, :data:`CONFIG_FILE`, :func:`load_saved_config`, and :func:`layer_saved_config` for a resumed
+run or an evaluation.
+
 Example:
     >>> from sf_config import make_cfg
     >>> cfg = make_cfg(env="CartPole-v1", use_rnn=False, learning_rate=3e-4)
@@ -14,6 +18,7 @@ Example:
 from sf_config._config import Config
 from sf_config._convert import str2bool
 from sf_config._errors import ConfigError
+from sf_config._experiment import CONFIG_FILE, config_path, experiment_dir, layer_saved_config, load_saved_config
 from sf_config._files import load_config_file
 from sf_config._layers import LAYERS
 from sf_config._param import Param
@@ -25,6 +30,7 @@ from sf_config._validate import validate_cfg
 __version__ = "0.1.0"
 
 __all__ = [
+    "CONFIG_FILE",
     "GROUPS",
     "LAYERS",
     "PARAMETERS",
@@ -33,8 +39,12 @@ __all__ = [
     "Param",
     "SFArgumentParser",
     "__version__",
+    "config_path",
     "default_cfg",
+    "experiment_dir",
+    "layer_saved_config",
     "load_config_file",
+    "load_saved_config",
     "make_cfg",
     "parameters_for",
     "parse_full_cfg",

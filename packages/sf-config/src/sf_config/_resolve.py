@@ -51,8 +51,8 @@ def parse_full_cfg(parser: SFArgumentParser, argv: Sequence[str] | None = None) 
 
     Layers, lowest to highest: schema defaults (and the defaults of arguments a script added), env defaults
     (``parser.set_defaults``), ``--config`` files in order, then the arguments given on the command line.
-    The experiment's saved ``config.json`` is layered in later with :func:`with_saved_config`, when the runner
-    knows the experiment folder.
+    The experiment's saved ``config.json`` is layered in later (:func:`sf_config.layer_saved_config`, called by
+    ``run_rl`` and ``enjoy`` before anything of the run is built).
 
     ``-h``/``--help`` prints every parameter by group and exits with status 0.
 

@@ -23,8 +23,12 @@ Public names:
   :class:`MaxAndSkipEnv`, :class:`EpisodicLifeEnv`, :class:`FireResetEnv`, :class:`ResizeWrapper`,
   :class:`ClipRewardEnv`, :class:`FrameStack`, :class:`RecordGameScore`) and :class:`PixelFormatChwWrapper`,
   :class:`NumpyObsWrapper`, :class:`RewardScalingWrapper`, :class:`TimeLimitWrapper`, :class:`RecordingWrapper`.
+- Sweeps (Sample Factory's launcher): :class:`ParamGrid`, :class:`ParamList` and :func:`seeds` make parameter
+  combinations, :class:`Experiment` and :class:`RunDescription` describe the runs, :func:`run_sweep` runs them
+  (``processes`` or ``ray`` backend) and returns a :class:`SweepResult`; :func:`launcher_main` is the command line of
+  ``python -m sample_factory.launcher.run``.
 - Script helpers: :data:`log`, :func:`is_module_available`, the type aliases :data:`ObsSpace`, :data:`ActionSpace`,
-  :data:`Env` and :data:`PolicyID`, :func:`experiment_dir`, :func:`ensure_dir_exists`,
+  :data:`Env` and :data:`PolicyID`, :func:`ensure_dir_exists`,
   :func:`safe_ensure_dir_exists`, :func:`project_tmp_dir`, :func:`debug_log_every_n`, :func:`static_vars`,
   :func:`is_udp_port_available`, :data:`ALGO_VERSION`, and the RL helpers :func:`make_dones`,
   :func:`samples_per_trajectory` and :data:`EPS`.
@@ -79,6 +83,17 @@ from sf_runtime.envs import (
     provide_gymnasium_0x_names,
 )
 from sf_runtime.evaluation import EnjoyResult, enjoy
+from sf_runtime.launcher import (
+    Experiment,
+    ParamGrid,
+    ParamList,
+    RunDescription,
+    SweepError,
+    SweepResult,
+    launcher_main,
+    run_sweep,
+    seeds,
+)
 from sf_runtime.model import (
     ActorCritic,
     Decoder,
@@ -103,7 +118,6 @@ from sf_runtime.runners import (
     make_runner,
     run_rl,
 )
-from sf_runtime.storage import experiment_dir
 
 __version__ = "0.1.0"
 
@@ -123,6 +137,7 @@ __all__ = [
     "Env",
     "EnvCriticalError",
     "EpisodicLifeEnv",
+    "Experiment",
     "ExperimentLifecycle",
     "ExperimentStatus",
     "FireResetEnv",
@@ -133,6 +148,8 @@ __all__ = [
     "NoopResetEnv",
     "NumpyObsWrapper",
     "ObsSpace",
+    "ParamGrid",
+    "ParamList",
     "PixelFormatChwWrapper",
     "PolicyID",
     "RecordGameScore",
@@ -140,9 +157,12 @@ __all__ = [
     "ResizeWrapper",
     "RewardScalingWrapper",
     "RewardShapingInterface",
+    "RunDescription",
     "RunObserver",
     "Runner",
     "StopAtReward",
+    "SweepError",
+    "SweepResult",
     "TimeLimitWrapper",
     "TrainingInfoInterface",
     "__version__",
@@ -154,11 +174,11 @@ __all__ = [
     "debug_log_every_n",
     "enjoy",
     "ensure_dir_exists",
-    "experiment_dir",
     "get_default_reward_shaping",
     "global_model_factory",
     "is_module_available",
     "is_udp_port_available",
+    "launcher_main",
     "log",
     "make_dones",
     "make_img_encoder",
@@ -168,7 +188,9 @@ __all__ = [
     "project_tmp_dir",
     "provide_gymnasium_0x_names",
     "run_rl",
+    "run_sweep",
     "safe_ensure_dir_exists",
     "samples_per_trajectory",
+    "seeds",
     "static_vars",
 ]

@@ -22,22 +22,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from sf_config import with_saved_config
+from sf_config import experiment_dir, layer_saved_config
 from sf_registry import EnvConfig
 from sf_runtime import storage
+from sf_runtime.console_log import attach_console_log, detach_console_log
 from sf_runtime.envs import create_env
+from sf_runtime.errors import SetupError
 from sf_runtime.integrations import hub_enjoy
 from sf_runtime.learning import Learner
 from sf_runtime.model import actions_to_env
-from sf_runtime.registrations import RegistrationError, refuse_in_child_bootstrap
-from sf_runtime.runners.lifecycle import (
-    STATUS_FAILURE,
-    STATUS_INTERRUPTED,
-    STATUS_SUCCESS,
-    attach_console_log,
-    detach_console_log,
-)
-from sf_runtime.runners.serial import resolve_device
+from sf_runtime.outcome import STATUS_FAILURE, STATUS_INTERRUPTED, STATUS_SUCCESS
+from sf_runtime.registrations import refuse_in_child_bootstrap
+from sf_runtime.torch_setup import torch_device
 
 log = logging.getLogger(__name__)
 
@@ -108,11 +104,10 @@ def _render_mode(cfg: Any) -> str | None:
 
 
 def _load_cfg(cfg: Any) -> Any:
-    saved = storage.load_saved_config(cfg)
-    if saved is None:
-        log.warning("No config.json in %s: evaluating with the given configuration", storage.experiment_dir(cfg))
-        return cfg
-    return with_saved_config(cfg, saved)
+    layered = layer_saved_config(cfg, evaluation=True)
+    if layered is cfg:
+        log.warning("No config.json in %s: evaluating with the given configuration", experiment_dir(cfg))
+    return layered
 
 
 def enjoy(cfg: Any) -> EnjoyResult:
@@ -133,7 +128,7 @@ def enjoy(cfg: Any) -> EnjoyResult:
     except KeyboardInterrupt:
         log.warning("Evaluation interrupted")
         return EnjoyResult(STATUS_INTERRUPTED, math.nan)
-    except RegistrationError as exc:
+    except SetupError as exc:
         log.error("Evaluation failed: %s", exc)
         return EnjoyResult(STATUS_FAILURE, math.nan)
     except Exception:
@@ -160,7 +155,7 @@ class _FrameSink:
         self.frame_period = 1.0 / fps if fps > 0 and on_screen else 0.0
         self._last_frame = time.monotonic()
         if cfg.save_video:
-            self.path = storage.experiment_dir(cfg) / (cfg.video_name or DEFAULT_VIDEO_NAME)
+            self.path = experiment_dir(cfg) / (cfg.video_name or DEFAULT_VIDEO_NAME)
             render_fps = getattr(env.unwrapped, "metadata", {}).get("render_fps")
             self.writer = _open_video_writer(self.path, fps or float(render_fps or _DEFAULT_VIDEO_FPS))
             log.info("Recording up to %s frames to %s", cfg.video_frames, self.path)
@@ -212,7 +207,7 @@ def _eval_env_cfg(cfg: Any) -> tuple[Any, int]:
 
 
 def _enjoy(cfg: Any) -> EnjoyResult:
-    device = resolve_device(cfg)
+    device = torch_device(cfg)
     policy_id = cfg.policy_index
     state = storage.CheckpointManager(cfg, policy_id).load(kind=cfg.load_checkpoint_kind)
     if state is None:
@@ -220,7 +215,7 @@ def _enjoy(cfg: Any) -> EnjoyResult:
             "No %s checkpoint of policy %d in %s: train first, or check --experiment/--train_dir",
             cfg.load_checkpoint_kind,
             policy_id,
-            storage.experiment_dir(cfg),
+            experiment_dir(cfg),
         )
         return EnjoyResult(STATUS_FAILURE, math.nan)
 

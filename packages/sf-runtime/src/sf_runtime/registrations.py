@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sf_registry
+from sf_runtime.errors import SetupError
 from sf_runtime.model.factory import ModelFactory, global_model_factory
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ _MODEL_PARTS = {
 }
 
 
-class RegistrationError(RuntimeError):
+class RegistrationError(SetupError):
     """A registration of the main process cannot reach a child process (it cannot be pickled by reference)."""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 from gymnasium import spaces
 
+from sf_config import experiment_dir
 from sf_runtime.envs.create import cfg_value, create_env
 from sf_runtime.envs.interfaces import find_reward_shaping_interface
 from sf_runtime.envs.registry import make_env_config
@@ -94,7 +95,7 @@ def _probe_in_child(conn: Any, full_env_name: str, cfg: Any, registrations: Regi
 
 def _cache_path(cfg: Any) -> Path:
     safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(cfg.env))
-    return Path(cfg.train_dir) / cfg.experiment / f".env_info_{safe_name}.pkl"
+    return experiment_dir(cfg) / f".env_info_{safe_name}.pkl"
 
 
 def probe_env_info(cfg: Any, timeout: float = PROBE_TIMEOUT_S) -> EnvInfo:

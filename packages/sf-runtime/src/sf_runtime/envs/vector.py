@@ -15,6 +15,9 @@ Two implementations:
   Gymnasium's vector envs auto-reset one step late (``AutoresetMode.NEXT_STEP``): on the step after an episode
   ends, the env ignores the action and returns the new episode's first observation with reward 0. Such a step is
   flagged in :attr:`EnvVector.valids` (False) and must not be learned from; it is not counted in episode lengths.
+
+The module is over 400 lines because the interface, its two implementations and :func:`make_env_vector`, which picks
+one, read best together: the contract above is what both must keep, step for step.
 """
 
 from __future__ import annotations

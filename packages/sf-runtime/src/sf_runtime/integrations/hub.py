@@ -26,10 +26,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sf_config import CONFIG_FILE
+from sf_runtime.errors import SetupError
+
 log = logging.getLogger(__name__)
 
 MODEL_CARD = "README.md"
-CONFIG_FILE = "config.json"
 VIDEO_DEFAULT = "replay.mp4"
 # Leftovers of interrupted atomic writes and write probes: never part of an experiment (the client already leaves
 # out .git and its own .cache/huggingface).
@@ -39,7 +41,7 @@ _REPO_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-
 _HUB_PARAMS = ("hf_repository", "train_script", "enjoy_script")
 
 
-class HubError(RuntimeError):
+class HubError(SetupError):
     """The Hub cannot be used as asked; the message names the repository, the cause and the remedy."""
 
 
@@ -340,7 +342,7 @@ def evaluate_and_push(cfg: Any, evaluate: Callable[[Any], Any]) -> Any:
     """
     from sf_runtime import storage
     from sf_runtime.evaluation import EnjoyResult
-    from sf_runtime.runners.lifecycle import STATUS_FAILURE, STATUS_SUCCESS
+    from sf_runtime.outcome import STATUS_FAILURE, STATUS_SUCCESS
 
     try:
         repo_id = _check_enjoy_params(cfg)

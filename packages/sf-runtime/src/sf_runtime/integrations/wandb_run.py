@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sf_runtime.errors import SetupError
 from sf_runtime.integrations import WANDB_ID_KEY, ensure_wandb_id
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ _EXTRA_HINT = "pip install 'sf-runtime[wandb]' (or 'sf-cli[wandb]')"
 _OFFLINE_MODES = ("offline", "dryrun", "disabled")
 
 
-class WandbSetupError(RuntimeError):
+class WandbSetupError(SetupError):
     """W&B cannot be used for this run; the message names the cause and the remedy."""
 
 

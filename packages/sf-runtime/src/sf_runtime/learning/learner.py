@@ -18,11 +18,15 @@ One call of :meth:`Learner.train` does, in order:
 
 Values are compared in the value head's space: with ``normalize_returns`` the stored values, the targets and the
 predictions are all normalized returns.
+
+The module is a little over 400 lines: the steps above are kept in one class, in their order, so that a training call
+reads top to bottom in one place.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import gymnasium as gym
 import torch
@@ -51,20 +55,35 @@ BATCH_KEYS = (
 _ADV_STD_EPS = 1e-7
 
 
-def resolve_recurrence(cfg) -> int:
-    """``recurrence``, with -1 meaning ``rollout`` for RNN policies and 1 for feed-forward ones."""
-    recurrence = int(cfg.recurrence)
-    if recurrence == -1:
-        return int(cfg.rollout) if cfg.use_rnn else 1
-    if recurrence < 1:
-        raise ValueError(f"recurrence={recurrence} must be a positive integer or -1 (automatic)")
-    return recurrence
-
-
 def _contains_box(space: gym.Space) -> bool:
     if isinstance(space, gym.spaces.Tuple):
         return any(_contains_box(s) for s in space.spaces)
     return isinstance(space, gym.spaces.Box)
+
+
+@dataclass
+class _Returns:
+    """Rewards as trained on, values and bootstrap values; without V-trace, the advantages and value targets."""
+
+    rewards: torch.Tensor  # [B, T], scaled, clipped, time-outs bootstrapped
+    bootstrap: torch.Tensor  # [B], V(s_T) under the current policy
+    values_returns: torch.Tensor  # [B, T], the stored values as returns (denormalized)
+    advantages: torch.Tensor | None = None  # [B*T], standardized
+    targets: torch.Tensor | None = None  # [B*T], in the value head's space
+    adv_stats: tuple[torch.Tensor, torch.Tensor] | None = None  # (mean, std) of the raw advantages
+
+
+@dataclass
+class _Prepared:
+    """A batch made ready for the minibatch updates: flat samples ``[B*T, ...]`` and chunks of ``recurrence``."""
+
+    obs: dict[str, torch.Tensor]
+    flat: dict[str, torch.Tensor]
+    chunk_states: torch.Tensor  # [C, S]
+    chunk_bootstrap: torch.Tensor  # [C], used by V-trace only
+    policy_lag: torch.Tensor  # [B, T]
+    num_valid: int
+    returns: _Returns
 
 
 class Learner:
@@ -87,7 +106,12 @@ class Learner:
         self.cfg = cfg
         self.policy_id = policy_id
         self.device = torch.device(device)
-        self.recurrence = resolve_recurrence(cfg)
+        self.recurrence = int(cfg.recurrence)
+        if self.recurrence < 1:  # -1 ("automatic") is turned into a length when sf_config resolves the cfg
+            raise ValueError(
+                f"recurrence={self.recurrence}: the cfg is not resolved; build it with sf_config (make_cfg, "
+                "parse_full_cfg), which turns recurrence=-1 into rollout or 1"
+            )
         self.with_vtrace = bool(cfg.with_vtrace)
         if cfg.exploration_loss == "symmetric_kl" and _contains_box(action_space):
             raise ValueError(
@@ -155,96 +179,116 @@ class Learner:
             Flat statistics (floats) for summaries.
         """
         b, t = self._check_batch(batch)
+        batch = {k: (_to_device(v, self.device) if k in BATCH_KEYS else v) for k, v in batch.items()}
+        with torch.no_grad():
+            prepared = self._prepare(batch, b, t, env_steps)
+        r = self.recurrence
+        stats = self._run_epochs(
+            prepared.obs, prepared.flat, prepared.chunk_states, prepared.chunk_bootstrap, (b * t) // r, r
+        )
+        with torch.no_grad():
+            stats.update(self._batch_stats(batch, prepared, b * t, t))
+        return stats
+
+    def _prepare(self, batch: dict, b: int, t: int, env_steps: int | None) -> _Prepared:
+        """Steps 1 to 5 of the module doc: valid samples, normalized inputs, returns, chunks."""
+        cfg = self.cfg
+        n = b * t
+        # 1. which samples count
+        valids = batch["valids"].bool()
+        policy_lag = (self.policy_version - batch["policy_version"]).to(torch.float32)
+        valids = valids & (policy_lag <= cfg.max_policy_lag)
+        mask = valids.reshape(n).to(torch.float32)
+        num_valid = int(valids.sum())
+        self.env_steps = int(env_steps) if env_steps is not None else self.env_steps + num_valid
+
+        # 2. observation statistics, then normalized inputs for every step (T+1 per trajectory)
+        ac = self.actor_critic
+        raw_obs = batch["obs"]
+        ac.obs_normalizer.update({k: v[:, :t].reshape(n, *v.shape[2:]) for k, v in raw_obs.items()}, valids.reshape(n))
+        obs_all = ac.normalize_obs({k: v.reshape(b * (t + 1), *v.shape[2:]) for k, v in raw_obs.items()})
+        obs_all = {k: v.reshape(b, t + 1, *v.shape[1:]) for k, v in obs_all.items()}
+
+        # 3. and 4.
+        returns = self._returns(batch, obs_all, t, mask)
+
+        # 5. chunks of `recurrence` steps; flat index = trajectory * T + step, so chunk c is [c*R, (c+1)*R)
+        r = self.recurrence
+        flat = {
+            "actions": batch["actions"].reshape(n, *batch["actions"].shape[2:]),
+            "old_log_probs": batch["log_prob_actions"].reshape(n).float(),
+            "old_logits": batch["action_logits"].reshape(n, -1).float(),
+            "old_values": batch["values"][:, :t].reshape(n).float(),
+            "mask": mask,
+            "dones": batch["dones"].to(torch.float32).reshape(n),
+            "rewards": returns.rewards.reshape(n),
+        }
+        if not self.with_vtrace:
+            flat["advantages"] = returns.advantages
+            flat["targets"] = returns.targets
+        return _Prepared(
+            obs={k: v[:, :t].reshape(n, *v.shape[2:]) for k, v in obs_all.items()},
+            flat=flat,
+            chunk_states=batch["rnn_states"][:, :t].reshape(n, -1)[::r].float(),  # [C, S]
+            chunk_bootstrap=returns.bootstrap.reshape(b, 1).expand(b, t // r).reshape(n // r),  # V-trace only
+            policy_lag=policy_lag,
+            num_valid=num_valid,
+            returns=returns,
+        )
+
+    def _returns(self, batch: dict, obs_all: dict, t: int, mask: torch.Tensor) -> _Returns:
+        """Steps 3 and 4: scaled rewards, the bootstrap value under the current policy, GAE advantages and targets."""
         cfg = self.cfg
         ac = self.actor_critic
-        dev = self.device
-        n = b * t
-        batch = {k: (_to_device(v, dev) if k in BATCH_KEYS else v) for k, v in batch.items()}
+        dones = batch["dones"].to(torch.float32)
+        rewards = batch["rewards"].to(torch.float32) * cfg.reward_scale
+        rewards = torch.clamp(rewards, -cfg.reward_clip, cfg.reward_clip)
+        obs_last = {k: v[:, t] for k, v in obs_all.items()}
+        ac.eval()
+        bootstrap = ac(obs_last, batch["rnn_states"][:, t].float(), values_only=True)["values"]
+        ac.train()
+        values = torch.cat([batch["values"][:, :t].float(), bootstrap.unsqueeze(1)], dim=1)  # [B, T+1]
+        returns_normalizer = ac.returns_normalizer
+        values_returns = returns_normalizer.denormalize(values) if returns_normalizer is not None else values
+        if cfg.value_bootstrap:
+            time_outs = batch["time_outs"].bool() & dones.bool()
+            rewards = bootstrap_time_outs(rewards, values_returns[:, :t], time_outs, cfg.gamma)
+        result = _Returns(rewards=rewards, bootstrap=bootstrap, values_returns=values_returns[:, :t])
+        if self.with_vtrace:  # targets and advantages come per minibatch
+            return result
+        n = mask.shape[0]
+        adv = gae(rewards, values_returns, dones, cfg.gamma, cfg.gae_lambda).reshape(n)
+        returns = adv + values_returns[:, :t].reshape(n)
+        if returns_normalizer is not None:
+            returns_normalizer.update(returns[mask > 0])
+            result.targets = returns_normalizer.normalize(returns)
+        else:
+            result.targets = returns
+        result.adv_stats = _masked_mean_std(adv, mask)
+        result.advantages = (adv - result.adv_stats[0]) / torch.clamp(result.adv_stats[1], min=_ADV_STD_EPS)
+        return result
 
-        with torch.no_grad():
-            # 1. which samples count
-            valids = batch["valids"].bool()
-            policy_lag = (self.policy_version - batch["policy_version"]).to(torch.float32)
-            valids = valids & (policy_lag <= cfg.max_policy_lag)
-            mask = valids.reshape(n).to(torch.float32)
-            num_valid = int(valids.sum())
-            self.env_steps = int(env_steps) if env_steps is not None else self.env_steps + num_valid
-
-            # 2. observation statistics, then normalized inputs for every step (T+1 per trajectory)
-            raw_obs = batch["obs"]
-            ac.obs_normalizer.update(
-                {k: v[:, :t].reshape(n, *v.shape[2:]) for k, v in raw_obs.items()}, valids.reshape(n)
-            )
-            obs_all = ac.normalize_obs({k: v.reshape(b * (t + 1), *v.shape[2:]) for k, v in raw_obs.items()})
-            obs_all = {k: v.reshape(b, t + 1, *v.shape[1:]) for k, v in obs_all.items()}
-            obs = {k: v[:, :t].reshape(n, *v.shape[2:]) for k, v in obs_all.items()}
-
-            # 3. rewards and the bootstrap value under the current policy
-            dones = batch["dones"].to(torch.float32)
-            rewards = batch["rewards"].to(torch.float32) * cfg.reward_scale
-            rewards = torch.clamp(rewards, -cfg.reward_clip, cfg.reward_clip)
-            obs_last = {k: v[:, t] for k, v in obs_all.items()}
-            ac.eval()
-            bootstrap = ac(obs_last, batch["rnn_states"][:, t].float(), values_only=True)["values"]
-            ac.train()
-            values = torch.cat([batch["values"][:, :t].float(), bootstrap.unsqueeze(1)], dim=1)  # [B, T+1]
-            returns_normalizer = ac.returns_normalizer
-            values_returns = returns_normalizer.denormalize(values) if returns_normalizer is not None else values
-            if cfg.value_bootstrap:
-                time_outs = batch["time_outs"].bool() & dones.bool()
-                rewards = bootstrap_time_outs(rewards, values_returns[:, :t], time_outs, cfg.gamma)
-
-            # 4. GAE advantages and targets for the whole batch
-            advantages = targets = None
-            adv_stats = None
-            if not self.with_vtrace:
-                adv = gae(rewards, values_returns, dones, cfg.gamma, cfg.gae_lambda).reshape(n)
-                returns = adv + values_returns[:, :t].reshape(n)
-                if returns_normalizer is not None:
-                    returns_normalizer.update(returns[mask > 0])
-                    targets = returns_normalizer.normalize(returns)
-                else:
-                    targets = returns
-                adv_stats = _masked_mean_std(adv, mask)
-                advantages = (adv - adv_stats[0]) / torch.clamp(adv_stats[1], min=_ADV_STD_EPS)
-
-            # 5. chunks of `recurrence` steps; flat index = trajectory * T + step, so chunk c is [c*R, (c+1)*R)
-            r = self.recurrence
-            num_chunks = n // r
-            flat = {
-                "actions": batch["actions"].reshape(n, *batch["actions"].shape[2:]),
-                "old_log_probs": batch["log_prob_actions"].reshape(n).float(),
-                "old_logits": batch["action_logits"].reshape(n, -1).float(),
-                "old_values": batch["values"][:, :t].reshape(n).float(),
-                "mask": mask,
-                "dones": dones.reshape(n),
-                "rewards": rewards.reshape(n),
-            }
-            if not self.with_vtrace:
-                flat["advantages"] = advantages
-                flat["targets"] = targets
-            chunk_states = batch["rnn_states"][:, :t].reshape(n, -1)[::r].float()  # [C, S]
-            chunk_bootstrap = bootstrap.reshape(b, 1).expand(b, t // r).reshape(num_chunks)  # used by V-trace only
-
-        stats = self._run_epochs(obs, flat, chunk_states, chunk_bootstrap, num_chunks, r)
-
-        with torch.no_grad():
-            lag_valid = policy_lag[batch["valids"].bool()]
-            stats["policy_lag_min"] = float(lag_valid.min()) if lag_valid.numel() else 0.0
-            stats["policy_lag_avg"] = float(lag_valid.mean()) if lag_valid.numel() else 0.0
-            stats["policy_lag_max"] = float(lag_valid.max()) if lag_valid.numel() else 0.0
-            stats["valid_fraction"] = num_valid / n
-            if adv_stats is not None:
-                stats["adv_mean"], stats["adv_std"] = float(adv_stats[0]), float(adv_stats[1])
-            stats["values_returns_mean"] = float(values_returns[:, :t].mean())
-            stats["reward_mean"] = float(rewards.mean())
-            stats["lr"] = float(self.lr_schedule.lr)
-            stats["policy_version"] = float(self.policy_version)
-            stats["env_steps"] = float(self.env_steps)
-            if returns_normalizer is not None:
-                for name, value in returns_normalizer.stats().items():
-                    stats[f"returns_norm/{name}"] = value
-            stats.update(ac.obs_normalizer.stats())
+    def _batch_stats(self, batch: dict, prepared: _Prepared, n: int, t: int) -> dict[str, float]:
+        """The statistics of the batch itself (the updates' own come from :meth:`_run_epochs`)."""
+        stats: dict[str, float] = {}
+        lag_valid = prepared.policy_lag[batch["valids"].bool()]
+        stats["policy_lag_min"] = float(lag_valid.min()) if lag_valid.numel() else 0.0
+        stats["policy_lag_avg"] = float(lag_valid.mean()) if lag_valid.numel() else 0.0
+        stats["policy_lag_max"] = float(lag_valid.max()) if lag_valid.numel() else 0.0
+        stats["valid_fraction"] = prepared.num_valid / n
+        returns = prepared.returns
+        if returns.adv_stats is not None:
+            stats["adv_mean"], stats["adv_std"] = float(returns.adv_stats[0]), float(returns.adv_stats[1])
+        stats["values_returns_mean"] = float(returns.values_returns.mean())
+        stats["reward_mean"] = float(returns.rewards.mean())
+        stats["lr"] = float(self.lr_schedule.lr)
+        stats["policy_version"] = float(self.policy_version)
+        stats["env_steps"] = float(self.env_steps)
+        returns_normalizer = self.actor_critic.returns_normalizer
+        if returns_normalizer is not None:
+            for name, value in returns_normalizer.stats().items():
+                stats[f"returns_norm/{name}"] = value
+        stats.update(self.actor_critic.obs_normalizer.stats())
         return stats
 
     def _minibatches(self, num_chunks: int, r: int):

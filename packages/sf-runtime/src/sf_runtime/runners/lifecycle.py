@@ -9,8 +9,10 @@ A runner owns sampling and learning; everything around them is the same for ever
   the final checkpoint;
 - episode statistics averaged over the last ``stats_avg`` episodes, TensorBoard summaries every
   ``experiment_summaries_interval`` seconds, progress lines in the log;
-- status codes and interruption: :func:`run_guarded` maps a run to 0 (success), 1 (failure) or 2 (interrupted by
-  Ctrl-C or SIGTERM, after saving a checkpoint).
+- the observers of the run (:class:`RunObserver`).
+
+How a run ends (status codes, Ctrl-C and SIGTERM) is :mod:`sf_runtime.outcome`'s; the cfg the lifecycle receives is
+final (:func:`sf_runtime.runners.run_rl` resolved it).
 
 A runner drives it like this::
 
@@ -27,71 +29,19 @@ A runner drives it like this::
 
 from __future__ import annotations
 
-import contextlib
-import enum
 import logging
-import os
-import signal
-import sys
-import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from sf_config import with_saved_config
+from sf_config import experiment_dir
 from sf_runtime import storage
-from sf_runtime.registrations import RegistrationError
 
 log = logging.getLogger(__name__)
 
-STATUS_SUCCESS = 0
-STATUS_FAILURE = 1
-STATUS_INTERRUPTED = 2
-
-
-class ExperimentStatus(enum.IntEnum):
-    """The status codes of a run (what :func:`~sf_runtime.run_rl` returns and a training script exits with).
-
-    Members are ints, so ``run_rl(cfg) == ExperimentStatus.SUCCESS`` and ``sys.exit(status)`` work.
-    """
-
-    SUCCESS = STATUS_SUCCESS
-    """The run finished: a stop condition was reached and the final checkpoint saved."""
-    FAILURE = STATUS_FAILURE
-    """The run failed; the log says why."""
-    INTERRUPTED = STATUS_INTERRUPTED
-    """Ctrl-C or SIGTERM stopped the run, after a checkpoint."""
-
-
 # Progress lines go to the log this often; summaries and checkpoints have their own configurable intervals.
 _REPORT_INTERVAL_SEC = 5.0
-
-
-def attach_console_log() -> logging.Handler | None:
-    """Log sf's INFO records to stderr when nothing else configured logging (e.g. in a plain training script).
-
-    Returns:
-        The handler added to the root logger (remove it with :func:`detach_console_log`), or None when the root
-        logger already had handlers (sf-cli, pytest, or the user's own configuration).
-    """
-    root = logging.getLogger()
-    if root.handlers:
-        return None
-    handler = logging.StreamHandler()
-    handler.setLevel(logging.INFO)
-    handler.setFormatter(logging.Formatter("[%(asctime)s][%(process)d] %(message)s", "%H:%M:%S"))
-    root.addHandler(handler)
-    sf_logger = logging.getLogger("sf_runtime")
-    if sf_logger.level == logging.NOTSET:
-        sf_logger.setLevel(logging.INFO)
-    return handler
-
-
-def detach_console_log(handler: logging.Handler | None) -> None:
-    """Remove a handler added by :func:`attach_console_log` (None is accepted and ignored)."""
-    if handler is not None:
-        logging.getLogger().removeHandler(handler)
 
 
 class CheckpointableLearner(Protocol):
@@ -129,10 +79,6 @@ class RunObserver:
 
     def on_finish(self, run: ExperimentLifecycle) -> None:
         """After the final checkpoint, or after an interruption's checkpoint."""
-
-
-class Interrupted(KeyboardInterrupt):
-    """Raised in the main thread when the process receives SIGTERM, so that it unwinds like Ctrl-C."""
 
 
 def checkpoint_payload(learner: CheckpointableLearner, env_steps: int, train_seconds: float) -> dict[str, Any]:
@@ -181,7 +127,7 @@ class ExperimentLifecycle:
     """Directory, checkpoints, summaries, statistics and stop conditions of one training run.
 
     Args:
-        cfg: the resolved configuration.
+        cfg: the run's final configuration (a resumed experiment's config.json already layered in); never replaced.
         policy_ids: the policies trained in this run (``range(cfg.num_policies)``).
         observers: callbacks notified at start, after each iteration, training step and episode, at summaries and at
             the end.
@@ -211,21 +157,11 @@ class ExperimentLifecycle:
         self._last_report_steps = 0
         self._started = False
         self._log_handler: logging.Handler | None = None
-        self._console_handler: logging.Handler | None = None
 
     # ---- setup ---------------------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Prepare the experiment directory, save the configuration, open the log file, writers and checkpoints.
-
-        When resuming (``restart_behavior=resume``) an existing ``config.json`` is layered under the explicit
-        arguments first (:func:`sf_config.with_saved_config`); runners read the result from :attr:`cfg`.
-        """
-        self._console_handler = attach_console_log()
-        resolved = run_cfg(self.cfg)
-        if resolved is not self.cfg:
-            self.cfg = resolved
-            log.info("Resuming with the saved config.json under the explicit arguments")
+        """Prepare the experiment directory, save the configuration, open the log file, writers and checkpoints."""
         storage.prepare_experiment_dir(self.cfg)
         self._log_handler = storage.setup_log_file(self.cfg)
         storage.save_config(self.cfg)
@@ -233,7 +169,7 @@ class ExperimentLifecycle:
             self.checkpoints[pid] = storage.CheckpointManager(self.cfg, pid)
             self.summaries[pid] = storage.SummaryWriter(self.cfg, pid)
         self._started = True
-        log.info("Experiment directory: %s", storage.experiment_dir(self.cfg))
+        log.info("Experiment directory: %s", experiment_dir(self.cfg))
 
     def restore(self, policy_id: int, learner: CheckpointableLearner) -> bool:
         """Load the latest checkpoint of a policy, if there is one, into its learner and the step counters.
@@ -402,13 +338,10 @@ class ExperimentLifecycle:
 
     def maybe_save_best(self, learners: Mapping[int, CheckpointableLearner]) -> None:
         """Save a policy's best checkpoint when its ``save_best_metric`` improved, after ``save_best_after`` steps."""
-        metric_name = self.cfg.save_best_metric
         for pid in self.policy_ids:
-            if self.env_steps[pid] < self.cfg.save_best_after:
-                continue
-            metric = self.stats[pid].mean(metric_name)
-            best = self.checkpoints[pid].best_metric  # also knows the best of earlier runs of the experiment
-            if metric is None or (best is not None and metric <= best):
+            metric = self.stats[pid].mean(self.cfg.save_best_metric)
+            # checked before the payload is taken: a learner in another process sends its state over a pipe
+            if not self.checkpoints[pid].is_new_best(metric, self.env_steps[pid]):
                 continue
             learner = learners[pid]
             payload = checkpoint_payload(learner, self.env_steps[pid], self.train_seconds)
@@ -434,132 +367,4 @@ class ExperimentLifecycle:
             if self._log_handler is not None:
                 storage.close_log_file(self._log_handler)
                 self._log_handler = None
-            detach_console_log(self._console_handler)
-            self._console_handler = None
             self._started = False
-
-
-@contextlib.contextmanager
-def sigterm_as_interrupt():
-    """While active, SIGTERM raises :class:`Interrupted` in the main thread (a no-op in other threads)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _raise(signum, _frame):
-        raise Interrupted(f"received signal {signal.Signals(signum).name}")
-
-    previous = signal.signal(signal.SIGTERM, _raise)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def exit_at_once_on_signal(stop_at_once: Callable[[], None] | None = None):
-    """While active (the wind-down of a run), SIGINT or SIGTERM ends the process at once with status 2.
-
-    This is the "second Ctrl-C": the first one started the wind-down (a checkpoint, then stopping the processes),
-    and a user who presses Ctrl-C again does not want to wait for it. ``stop_at_once`` runs first, to kill child
-    processes by force and remove shared memory, so that nothing of the run is left behind; then the log handlers
-    are flushed and the process exits with ``os._exit`` (no further cleanup can block it). A no-op outside the main
-    thread.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def _exit_now(signum, _frame):
-        try:
-            log.warning("Received %s while stopping: exiting at once", signal.Signals(signum).name)
-            if stop_at_once is not None:
-                stop_at_once()
-        except BaseException:
-            log.exception("Could not stop everything at once")
-        finally:
-            for handler in logging.getLogger().handlers:
-                with contextlib.suppress(Exception):
-                    handler.flush()
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):
-                    stream.flush()
-            os._exit(STATUS_INTERRUPTED)
-
-    previous = {sig: signal.signal(sig, _exit_now) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def run_cfg(cfg: Any) -> Any:
-    """The configuration a run will have: with ``restart_behavior=resume``, the experiment's saved config.json
-    layered under the explicit arguments (:func:`sf_config.with_saved_config`); otherwise ``cfg`` itself.
-
-    Runners call it to check the env before :meth:`ExperimentLifecycle.start` touches the experiment directory.
-    """
-    if cfg.restart_behavior == "resume":
-        saved = storage.load_saved_config(cfg)
-        if saved is not None:
-            return with_saved_config(cfg, saved)
-    return cfg
-
-
-def run_guarded(
-    body: Callable[[], None],
-    on_interrupt: Callable[[], None] | None = None,
-    *,
-    on_failure: Callable[[], None] | None = None,
-    cleanup: Callable[[], None] | None = None,
-    stop_at_once: Callable[[], None] | None = None,
-) -> int:
-    """Run a training body and turn its outcome into a status code.
-
-    After ``body`` returned or raised, the wind-down (``on_interrupt`` or ``on_failure``, then ``cleanup``) runs
-    under :func:`exit_at_once_on_signal`: a further Ctrl-C or SIGTERM calls ``stop_at_once`` and exits the process
-    with status 2 immediately.
-
-    Args:
-        body: the run; returns normally on success.
-        on_interrupt: called after Ctrl-C or SIGTERM (e.g. to save a checkpoint); its own errors are logged.
-        on_failure: called after ``body`` raised (e.g. to save a checkpoint through the parts of the run that still
-            work); its own errors are logged.
-        cleanup: called last in every case (stop processes, release resources).
-        stop_at_once: what a second signal does before the process exits (kill children, remove shared memory).
-
-    Returns:
-        0 on success, 1 when ``body`` raised, 2 when it was interrupted.
-    """
-    status = STATUS_SUCCESS
-    wind_down: Callable[[], None] | None = None
-    try:
-        with sigterm_as_interrupt():
-            body()
-    except KeyboardInterrupt as exc:
-        log.warning("Interrupted (%s): saving and stopping", str(exc) or exc.__class__.__name__)
-        status, wind_down = STATUS_INTERRUPTED, on_interrupt
-    except RegistrationError as exc:  # the message says what to change; a traceback would only hide it
-        log.error("Training failed: %s", exc)
-        status, wind_down = STATUS_FAILURE, on_failure
-    except Exception:
-        log.exception("Training failed")
-        status, wind_down = STATUS_FAILURE, on_failure
-    except BaseException:  # SystemExit and the like: still stop what the run started
-        if cleanup is not None:
-            with exit_at_once_on_signal(stop_at_once):
-                cleanup()
-        raise
-    with exit_at_once_on_signal(stop_at_once):
-        try:
-            if wind_down is not None:
-                try:
-                    wind_down()
-                except Exception:
-                    what = "interruption" if status == STATUS_INTERRUPTED else "failure"
-                    log.exception("Could not save after the %s", what)
-        finally:
-            if cleanup is not None:
-                cleanup()
-    return status

@@ -29,7 +29,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sf_config import ConfigError, validate_cfg
-from sf_runtime.runners.lifecycle import ExperimentLifecycle, ExperimentStatus, RunObserver
+from sf_runtime.outcome import ExperimentStatus
+from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
 
 log = logging.getLogger(__name__)
 

@@ -22,52 +22,26 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 from collections.abc import Iterable
 from typing import Any
 
-import numpy as np
-import torch
-
 from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, make_env_vector
+from sf_runtime.envs.failures import EnvCallError
 from sf_runtime.learning import Learner
-from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver, run_cfg, run_guarded
+from sf_runtime.outcome import run_guarded
+from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
 from sf_runtime.runners.serial_rollouts import SerialRolloutCollector, concat_trajectories, split_trajectories
-from sf_runtime.sampling.env_failures import EnvCallError
+from sf_runtime.torch_setup import seed_everything, torch_device
 
 log = logging.getLogger(__name__)
-
-
-def resolve_device(cfg: Any) -> torch.device:
-    """The torch device for ``cfg.device``: "gpu", "cpu" or "auto" (the GPU when CUDA is available).
-
-    "gpu" without CUDA falls back to the CPU with a warning.
-    """
-    if cfg.device == "cpu":
-        return torch.device("cpu")
-    if cfg.device in ("gpu", "auto"):
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if cfg.device == "gpu":
-            log.warning("device=gpu but CUDA is not available: running on the CPU")
-        return torch.device("cpu")
-    raise ValueError(f"device={cfg.device!r} is not supported: use 'gpu', 'cpu' or 'auto'")
-
-
-def seed_everything(seed: int | None) -> None:
-    """Seed Python, NumPy and torch when a seed is given."""
-    if seed is None:
-        return
-    random.seed(seed)
-    np.random.seed(seed % (2**32))
-    torch.manual_seed(seed)
 
 
 class SerialRunner:
     """Runs one experiment in this process: envs, policies and learners side by side.
 
     Args:
-        cfg: the resolved configuration (``serial_mode`` is not checked here: the runner works either way).
+        cfg: the run's final configuration (:func:`~sf_runtime.runners.run_rl` layers a resumed experiment's
+            config.json in before); ``serial_mode`` is not checked here: the runner works either way.
         observers: callbacks into the run (see :class:`~sf_runtime.runners.lifecycle.RunObserver`).
 
     Attributes:
@@ -91,7 +65,7 @@ class SerialRunner:
         """Create the envs, prepare the experiment directory, create the learners, resume from the latest
         checkpoints. A bad config, or an env that cannot be created or has unsupported spaces, fails before the
         experiment directory is touched."""
-        cfg = run_cfg(self.cfg)  # with the saved config.json layered in when resuming
+        cfg = self.cfg
         samples_per_batch = cfg.batch_size * cfg.num_batches_per_epoch
         if samples_per_batch % cfg.rollout:
             raise ValueError(
@@ -100,11 +74,10 @@ class SerialRunner:
             )
         self.trajectories_per_batch = samples_per_batch // cfg.rollout
         seed_everything(cfg.seed)
-        device = resolve_device(cfg)
+        device = torch_device(cfg)
         num_envs = cfg.num_workers * cfg.num_envs_per_worker
         self.env_vector = make_env_vector(cfg, 0, 0, num_envs, cfg.batched_sampling)
         self.lifecycle.start()
-        cfg = self.cfg = self.lifecycle.cfg
         obs_space, action_space = self.env_vector.observation_space, self.env_vector.action_space
         for pid in self.policy_ids:
             learner = Learner(cfg, obs_space, action_space, policy_id=pid, device=device)

@@ -21,8 +21,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from sf_runtime.envs.failures import EnvCallError, describe_env_failure
 from sf_runtime.model import actions_to_env
-from sf_runtime.sampling.env_failures import EnvCallError, describe_env_failure
 
 # Output keys of the actor-critic that are stored per step, and the leading shape of their buffers.
 _STEP_KEYS = ("actions", "log_prob_actions", "action_logits")

@@ -1,6 +1,8 @@
-"""The experiment directory: config.json, checkpoints, summaries, log file.
+"""The experiment directory on disk: preparing it, writing config.json, checkpoints, summaries, the log file.
 
-Private to sf_runtime; the names below are what the rest of the runtime uses.
+Private to sf_runtime; the names below are what the rest of the runtime uses. The directory's location, config.json's
+name and reading it back are :mod:`sf_config`'s (``experiment_dir``, ``CONFIG_FILE``, ``load_saved_config``), shared
+with the CLI without torch.
 """
 
 from sf_runtime.storage.atomic import atomic_write, atomic_write_bytes
@@ -11,20 +13,18 @@ from sf_runtime.storage.checkpoints import (
     load_checkpoint_file,
     state_digest,
 )
-from sf_runtime.storage.config_file import CONFIG_FILE, config_path, load_saved_config, save_config
+from sf_runtime.storage.config_file import save_config
 from sf_runtime.storage.errors import CheckpointError, StorageError
 from sf_runtime.storage.experiment import (
     RESTART_BEHAVIORS,
     check_checkpoint_space,
     check_writable,
-    experiment_dir,
     prepare_experiment_dir,
 )
 from sf_runtime.storage.log_file import LOG_FILE, close_log_file, setup_log_file
 from sf_runtime.storage.summaries import SummaryWriter, summary_dir
 
 __all__ = [
-    "CONFIG_FILE",
     "LOG_FILE",
     "RESTART_BEHAVIORS",
     "CheckpointError",
@@ -38,10 +38,7 @@ __all__ = [
     "check_writable",
     "checkpoint_dir",
     "close_log_file",
-    "config_path",
-    "experiment_dir",
     "load_checkpoint_file",
-    "load_saved_config",
     "prepare_experiment_dir",
     "save_config",
     "setup_log_file",

@@ -30,9 +30,9 @@ from typing import Any
 import attrs
 import torch
 
+from sf_config import experiment_dir
 from sf_runtime.storage.atomic import atomic_write, remove_stale_temp_files
 from sf_runtime.storage.errors import CheckpointError
-from sf_runtime.storage.experiment import experiment_dir
 
 log = logging.getLogger(__name__)
 
@@ -155,11 +155,11 @@ class CheckpointManager:
     def __init__(self, cfg: Any, policy_id: int = 0):
         self.directory = checkpoint_dir(cfg, policy_id)
         self.policy_id = policy_id
-        self.keep_checkpoints = int(getattr(cfg, "keep_checkpoints", 2))
+        self.keep_checkpoints = int(cfg.keep_checkpoints)
         if self.keep_checkpoints < 1:
             raise ValueError(f"keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
-        self.metric_name = str(getattr(cfg, "save_best_metric", "reward"))
-        self.save_best_after = int(getattr(cfg, "save_best_after", 0))
+        self.metric_name = str(cfg.save_best_metric)
+        self.save_best_after = int(cfg.save_best_after)
         self.last_loaded: CheckpointInfo | None = None
         for stale in remove_stale_temp_files(self.directory):
             log.info("Removed %s, left by a checkpoint write that did not finish", stale)
@@ -217,8 +217,15 @@ class CheckpointManager:
                     old.path.unlink()
         return path
 
+    def is_new_best(self, metric: float | None, env_steps: int) -> bool:
+        """Whether a metric would make a new best checkpoint: after ``save_best_after`` env steps, a number (not
+        None or NaN), higher than the best so far (of this run and the earlier runs of the experiment)."""
+        if metric is None or env_steps < self.save_best_after or metric != metric:  # NaN is never a best
+            return False
+        return self.best_metric is None or float(metric) > self.best_metric
+
     def save_best(self, state: dict[str, Any], metric: float, env_steps: int, policy_version: int = 0) -> Path | None:
-        """Writes a best checkpoint when env_steps >= ``save_best_after`` and metric beats the best so far.
+        """Writes a best checkpoint when the metric makes a new best (:meth:`is_new_best`).
 
         Args:
             state: as for :meth:`save`.
@@ -230,9 +237,7 @@ class CheckpointManager:
             The file written, or None when this is not a new best.
         """
         metric = float(metric)
-        if env_steps < self.save_best_after or metric != metric:  # NaN is never a best
-            return None
-        if self.best_metric is not None and metric <= self.best_metric:
+        if not self.is_new_best(metric, env_steps):
             return None
         path = self.directory / f"best_{int(policy_version):09d}_{int(env_steps)}_{self.metric_name}_{metric:.6f}.pth"
         self._write(path, state)

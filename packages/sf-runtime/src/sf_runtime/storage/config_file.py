@@ -1,25 +1,19 @@
-"""``config.json``: the resolved configuration of an experiment, written atomically."""
+"""Writing ``config.json``, the resolved configuration of an experiment, atomically.
+
+Its name, its location and reading it back are :mod:`sf_config`'s (``CONFIG_FILE``, ``config_path``,
+``load_saved_config``): the CLI reads it too, without torch. Writing stays here, with the atomic file writes.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any
 
+from sf_config import config_path
 from sf_runtime.integrations import ensure_wandb_id
 from sf_runtime.storage.atomic import atomic_write_bytes
 from sf_runtime.storage.errors import StorageError
-from sf_runtime.storage.experiment import experiment_dir
-
-log = logging.getLogger(__name__)
-
-CONFIG_FILE = "config.json"
-
-
-def config_path(cfg: Any) -> Path:
-    """``train_dir/experiment/config.json``."""
-    return experiment_dir(cfg) / CONFIG_FILE
 
 
 def _to_dict(cfg: Any) -> dict[str, Any]:
@@ -48,27 +42,3 @@ def save_config(cfg: Any) -> Path:
     except OSError as exc:
         raise StorageError(f"Cannot write the experiment config {path}: {exc}") from exc
     return path
-
-
-def load_saved_config(cfg: Any) -> dict[str, Any] | None:
-    """Reads the experiment's ``config.json``.
-
-    Returns:
-        The saved parameters as a dict, or None when the experiment has no config.json yet.
-
-    Raises:
-        StorageError: config.json exists but is not a JSON object (the message names the file).
-    """
-    path = config_path(cfg)
-    if not path.is_file():
-        return None
-    try:
-        saved = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StorageError(
-            f"The saved config {path} cannot be read ({exc}); fix or delete it, or start over with "
-            "--restart_behavior=restart."
-        ) from exc
-    if not isinstance(saved, dict):
-        raise StorageError(f"The saved config {path} holds a {type(saved).__name__}, not a JSON object.")
-    return saved

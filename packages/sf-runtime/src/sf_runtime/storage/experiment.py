@@ -4,6 +4,9 @@
 * ``restart``: move the old directory aside, to ``train_dir/<experiment>_old_<YYYYmmdd_HHMMSS>`` (a ``_2``, ``_3``...
   suffix if that exists), and start from scratch in a fresh one.
 * ``overwrite``: delete the old directory and start from scratch.
+
+Where the directory is (:func:`sf_config.experiment_dir`) is sf_config's, shared with the CLI; what happens to it on
+disk is here.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sf_config import experiment_dir
 from sf_runtime.storage.atomic import remove_stale_temp_files
 from sf_runtime.storage.errors import StorageError
 
@@ -24,20 +28,6 @@ log = logging.getLogger(__name__)
 RESTART_BEHAVIORS = ("resume", "restart", "overwrite")
 # Below this much free space, training would fail at its first checkpoint: refuse to start.
 MIN_FREE_BYTES = 16 * 1024 * 1024
-
-
-def experiment_dir(cfg: Any) -> Path:
-    """The folder of an experiment: ``train_dir/experiment``.
-
-    It is not created here: the runner prepares it at the start of training (``restart_behavior``).
-
-    Args:
-        cfg: The configuration (``train_dir`` and ``experiment`` are read).
-
-    Returns:
-        The path (relative when ``train_dir`` is).
-    """
-    return Path(cfg.train_dir) / cfg.experiment
 
 
 def _moved_aside_name(exp_dir: Path) -> Path:
@@ -77,8 +67,8 @@ def check_writable(directory: Path, min_free_bytes: int = MIN_FREE_BYTES) -> Non
 def prepare_experiment_dir(cfg: Any) -> Path:
     """Creates (or reuses, moves aside, wipes) the experiment directory per ``cfg.restart_behavior``.
 
-    Call it before training starts; with ``resume``, read the saved config first (:func:`load_saved_config`) and
-    layer it under the command line, then call this, then save the resolved config.
+    Call it before training starts, with the run's final cfg (the saved config.json already layered in when
+    resuming: :func:`sf_config.layer_saved_config`), then save that cfg.
 
     Returns:
         The experiment directory, existing and writable.
@@ -87,7 +77,7 @@ def prepare_experiment_dir(cfg: Any) -> Path:
         StorageError: the directory cannot be created or written, or the disk is (nearly) full.
         ValueError: an unknown restart_behavior.
     """
-    behavior = getattr(cfg, "restart_behavior", "resume")
+    behavior = cfg.restart_behavior
     if behavior not in RESTART_BEHAVIORS:
         raise ValueError(f"restart_behavior={behavior!r} is not one of {list(RESTART_BEHAVIORS)}")
     exp_dir = experiment_dir(cfg)
@@ -136,8 +126,8 @@ def check_checkpoint_space(cfg: Any, model_bytes: int) -> int:
         The bytes required.
     """
     per_checkpoint = 3 * int(model_bytes) + 64 * 1024
-    copies = int(getattr(cfg, "keep_checkpoints", 2)) + 2
-    needed = max(MIN_FREE_BYTES, per_checkpoint * copies * int(getattr(cfg, "num_policies", 1)))
+    copies = int(cfg.keep_checkpoints) + 2
+    needed = max(MIN_FREE_BYTES, per_checkpoint * copies * int(cfg.num_policies))
     exp_dir = experiment_dir(cfg)
     free = shutil.disk_usage(exp_dir).free
     if free < needed:

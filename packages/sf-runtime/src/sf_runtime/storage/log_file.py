@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from sf_runtime.storage.experiment import experiment_dir
+from sf_config import experiment_dir
 
 LOG_FILE = "sf_log.txt"
 LOG_FORMAT = "[%(asctime)s][%(process)d][%(name)s] %(levelname)s: %(message)s"

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from sf_config import experiment_dir
 from sf_runtime.integrations import scalar_tee
 from sf_runtime.storage.errors import StorageError
-from sf_runtime.storage.experiment import experiment_dir
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sf_runtime.sampling.shared_memory import ArraySpec, SharedArena, SharedArray
-from sf_runtime.sampling.trajectories import TrajectoryLayout
+from sf_runtime.runners.parallel.shared_memory import ArraySpec, SharedArena, SharedArray
+from sf_runtime.runners.parallel.trajectories import TrajectoryLayout
 
 
 class SlotOwnership:

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import torch
 
-from sf_runtime.sampling.shared_memory import ArraySpec, SharedArena, SharedArray
+from sf_runtime.runners.parallel.shared_memory import ArraySpec, SharedArena, SharedArray
 
 _ALIGN = 64
 

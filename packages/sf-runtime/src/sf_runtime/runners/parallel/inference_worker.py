@@ -1,7 +1,7 @@
 """The inference worker process: batched forward passes of one policy for every pending request.
 
 Each iteration takes all pending requests ``(w, s, k, t, incarnation)`` of its policy's queue at once (dropping
-those of a rollout worker that died and was replaced since, see :mod:`~sf_runtime.sampling.slot_ownership`), turns
+those of a rollout worker that died and was replaced since, see :mod:`.slot_ownership`), turns
 them into one index tensor over the flat ``[rows * time]`` view of the trajectory buffers (only the rows that this
 policy controls), gathers observations and recurrent states with one ``index_select`` per array, runs one forward pass,
 scatters actions, log-probabilities, distribution parameters, values, versions and next recurrent states back with
@@ -19,23 +19,18 @@ from collections import defaultdict
 
 import torch
 
-from sf_runtime.sampling.context import MSG_ACTIONS, RunContext, policy_of_rows
-from sf_runtime.sampling.heartbeat import STOP_SAMPLING, RunState
-from sf_runtime.sampling.process_setup import setup_child_process
-from sf_runtime.sampling.slot_ownership import SlotOwnership
-from sf_runtime.sampling.trajectories import TrajectoryBuffers
-from sf_runtime.sampling.weights import WeightSlot
+from sf_runtime.runners.parallel.context import MSG_ACTIONS, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
+from sf_runtime.runners.parallel.process_setup import setup_child_process
+from sf_runtime.runners.parallel.reports import ChildError
+from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
+from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
+from sf_runtime.runners.parallel.weights import WeightSlot
+from sf_runtime.torch_setup import torch_device
 
 log = logging.getLogger(__name__)
 
 _POLL_SEC = 0.1
-
-
-def inference_device(cfg) -> torch.device:
-    """The device of forward passes: CUDA when ``cfg.device`` is gpu or auto and a GPU is there, else the CPU."""
-    if str(cfg.device) in ("gpu", "auto") and torch.cuda.is_available():
-        return torch.device("cuda")
-    return torch.device("cpu")
 
 
 class InferenceWorker:
@@ -58,7 +53,7 @@ class InferenceWorker:
         self.buffers = TrajectoryBuffers(ctx.trajectories)
         self.layout = layout = ctx.trajectories.layout
         self.weights = WeightSlot(ctx.weights[policy_id])
-        self.device = inference_device(cfg)
+        self.device = torch_device(cfg)
         self.model = create_actor_critic(cfg, ctx.obs_space, ctx.action_space).to(self.device)
         self.model.eval()
         self.version = -1
@@ -149,5 +144,5 @@ def inference_worker_main(ctx: RunContext, policy_id: int, index: int) -> None:
         )
         InferenceWorker(ctx, policy_id, index).run()
     except BaseException:
-        ctx.stats_queue.put(("error", f"inference_worker p{policy_id}#{index}", traceback.format_exc()))
+        ctx.stats_queue.put(ChildError(f"inference_worker p{policy_id}#{index}", traceback.format_exc()))
         raise SystemExit(1) from None

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from sf_runtime.sampling.shared_memory import ArraySpec, SharedArena, SharedArray, attach
+from sf_runtime.runners.parallel.shared_memory import ArraySpec, SharedArena, SharedArray, attach
 
 # Arrays written by the policy (inference) at each time index 0..T.
 POLICY_KEYS = ("actions", "log_prob_actions", "action_logits", "values", "policy_version")

@@ -4,15 +4,14 @@ Messages are small tuples of ints (pickled by faster-fifo); observations and pol
 
 - policy queue (one per policy, read by its inference workers): ``(worker, split, buffer, t, incarnation)``, "the
   observations of slot (worker, split, buffer) at time t are ready" (``incarnation``: see
-  :mod:`~sf_runtime.sampling.slot_ownership`; requests of an older incarnation of the worker are dropped).
+  :mod:`~sf_runtime.runners.parallel.slot_ownership`; requests of an older incarnation of the worker are dropped).
 - worker queue (one per rollout worker): ``(MSG_ACTIONS, policy, [(split, buffer, t, incarnation), ...])`` from
   inference (the requests it served: a worker acts only on the answer to its current request), ``(MSG_FREE, split,
   buffer)`` from a learner that gave a slot back (it lowered its "held" flag first).
 - learner queue (one per policy): ``(MSG_TRAJECTORY, worker, split, buffer)`` from rollout workers,
   ``(MSG_STATE_REQUEST,)`` from the main process (reply: checkpoint bytes on the learner's pipe).
-- stats queue (to the main process): ``("episodes", worker, frames, [(policy, episode dict), ...])`` from rollout
-  workers, ``("train", policy, samples, version, lag min, lag sum, lag max, lag count, stats dict)`` from learners,
-  ``("error", label, text)`` from any child that failed.
+- stats queue (to the main process): the named records of :mod:`.reports` (episodes and frames from rollout
+  workers, training steps from learners, env failures, the traceback of any child that failed).
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from typing import Any
 import numpy as np
 
 from sf_runtime.registrations import Registrations
-from sf_runtime.sampling.heartbeat import Component
-from sf_runtime.sampling.trajectories import StepFormat, TrajectorySpecs
+from sf_runtime.runners.parallel.heartbeat import Component
+from sf_runtime.runners.parallel.trajectories import StepFormat, TrajectorySpecs
 
 MSG_ACTIONS = 0
 MSG_FREE = 1

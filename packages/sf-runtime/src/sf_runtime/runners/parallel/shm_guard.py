@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sf_runtime.sampling.shared_memory import SEGMENT_PREFIX, SHM_DIR, ArraySpec
+from sf_runtime.runners.parallel.shared_memory import SEGMENT_PREFIX, SHM_DIR, ArraySpec
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +152,7 @@ class _UnmappedArray:
 
 
 class SizingArena:
-    """A stand-in for :class:`~sf_runtime.sampling.shared_memory.SharedArena` that maps nothing and adds up sizes.
+    """A stand-in for :class:`.shared_memory.SharedArena` that maps nothing and adds up sizes.
 
     Running a run's own allocation code against it gives the exact shared memory the run will ask for.
 

@@ -25,12 +25,14 @@ from typing import Any
 
 import torch
 
-from sf_runtime.sampling.context import MSG_FREE, MSG_STATE_REQUEST, MSG_TRAJECTORY, RunContext, policy_of_rows
-from sf_runtime.sampling.heartbeat import STOP_ALL, RunState
-from sf_runtime.sampling.process_setup import setup_child_process
-from sf_runtime.sampling.slot_ownership import SlotOwnership
-from sf_runtime.sampling.trajectories import TrajectoryBuffers
-from sf_runtime.sampling.weights import WeightSlot
+from sf_runtime.runners.parallel.context import MSG_FREE, MSG_STATE_REQUEST, MSG_TRAJECTORY, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.heartbeat import STOP_ALL, RunState
+from sf_runtime.runners.parallel.process_setup import setup_child_process
+from sf_runtime.runners.parallel.reports import ChildError, PolicyLag, TrainReport
+from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
+from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
+from sf_runtime.runners.parallel.weights import WeightSlot
+from sf_runtime.torch_setup import torch_device
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +49,6 @@ def state_to_bytes(obj: Any) -> bytes:
 def state_from_bytes(data: bytes) -> Any:
     """Inverse of :func:`state_to_bytes` (safe loading: tensors and plain values only)."""
     return torch.load(io.BytesIO(data), weights_only=True)
-
-
-def learner_device(cfg: Any) -> str:
-    """``"cuda"`` when ``cfg.device`` is gpu or auto and a GPU is there, else ``"cpu"``."""
-    return "cuda" if str(cfg.device) in ("gpu", "auto") and torch.cuda.is_available() else "cpu"
 
 
 class _PendingSlot:
@@ -86,7 +83,7 @@ class LearnerProcess:
         self.buffers = TrajectoryBuffers(ctx.trajectories)
         layout = self.layout = ctx.trajectories.layout
         self.weights = WeightSlot(ctx.weights[policy_id])
-        self.learner = Learner(cfg, ctx.obs_space, ctx.action_space, policy_id=policy_id, device=learner_device(cfg))
+        self.learner = Learner(cfg, ctx.obs_space, ctx.action_space, policy_id=policy_id, device=torch_device(cfg))
         if initial_state is not None:
             self.learner.load_checkpoint_state(state_from_bytes(initial_state))
         self.inbox = ctx.learner_queues[policy_id]
@@ -145,16 +142,12 @@ class LearnerProcess:
         self.weights.publish(learner.actor_critic, learner.policy_version)
         samples = int(batch["valids"].sum())
         self.ctx.stats_queue.put(
-            (
-                "train",
-                self.policy_id,
-                samples,
-                int(learner.policy_version),
-                int(lag.min()),
-                float(lag.sum()),
-                int(lag.max()),
-                int(lag.numel()),
-                {k: float(v) for k, v in (train_stats or {}).items()},
+            TrainReport(
+                policy_id=self.policy_id,
+                samples=samples,
+                policy_version=int(learner.policy_version),
+                lag=PolicyLag(int(lag.min()), float(lag.sum()), int(lag.max()), int(lag.numel())),
+                stats={k: float(v) for k, v in (train_stats or {}).items()},
             )
         )
 
@@ -197,5 +190,5 @@ def learner_main(ctx: RunContext, policy_id: int, initial_state: bytes | None, c
         )
         LearnerProcess(ctx, policy_id, initial_state, conn).run()
     except BaseException:
-        ctx.stats_queue.put(("error", f"learner p{policy_id}", traceback.format_exc()))
+        ctx.stats_queue.put(ChildError(f"learner p{policy_id}", traceback.format_exc()))
         raise SystemExit(1) from None

@@ -14,11 +14,11 @@ state machine over its current slot ``k`` and time index ``t``:
 
 While one split waits for inference the worker steps the other (double buffering with ``worker_num_splits=2``).
 
-Which slots the learners still hold is kept in shared memory (:mod:`~sf_runtime.sampling.slot_ownership`), so a
+Which slots the learners still hold is kept in shared memory (:mod:`~sf_runtime.runners.parallel.slot_ownership`), so a
 worker started to replace one that died begins in the slots nobody holds and takes the others as the learners give
 them back; it acts only on answers to its own requests (same slot, time index and incarnation).
 
-An env that raises in ``reset`` or ``step`` is reported to the main process (``"env_failure"`` on the stats queue,
+An env that raises in ``reset`` or ``step`` is reported to the main process (an ``EnvFailureReport`` on the stats queue,
 naming the env, its env_id, the worker, the split and the traceback). With ``max_env_failures=0`` the split stops
 there and the main process stops the run; otherwise the split's env vector is recreated and the split goes on: the
 failed step's transition is masked (``valids`` False, ``dones`` True, reward 0), the recurrent state at the next
@@ -37,13 +37,14 @@ from typing import Any
 
 import numpy as np
 
-from sf_runtime.sampling.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext, policy_of_rows
-from sf_runtime.sampling.env_failures import describe_env_failure
-from sf_runtime.sampling.heartbeat import STOP_SAMPLING, RunState
-from sf_runtime.sampling.process_setup import setup_child_process
-from sf_runtime.sampling.shared_memory import SegmentFds
-from sf_runtime.sampling.slot_ownership import SlotOwnership
-from sf_runtime.sampling.trajectories import TrajectoryBuffers
+from sf_runtime.envs.failures import describe_env_failure
+from sf_runtime.runners.parallel.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
+from sf_runtime.runners.parallel.process_setup import setup_child_process
+from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, EpisodesReport
+from sf_runtime.runners.parallel.shared_memory import SegmentFds
+from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
+from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +169,7 @@ class RolloutWorker:
                 recreated = True
             except Exception:
                 text += "\nRecreating the split's envs failed:\n" + traceback.format_exc().rstrip()
-        self.ctx.stats_queue.put(("env_failure", f"rollout_worker {self.w}", text, recreated))
+        self.ctx.stats_queue.put(EnvFailureReport(f"rollout_worker {self.w}", text, recreated))
         return recreated
 
     def _restart_after_failed_step(self, s: int, rows: slice, t: int) -> None:
@@ -332,7 +333,7 @@ class RolloutWorker:
 
     def _send_stats(self) -> None:
         if self.frames or self.episodes:
-            self.ctx.stats_queue.put(("episodes", self.w, self.frames, self.episodes))
+            self.ctx.stats_queue.put(EpisodesReport(self.w, self.frames, self.episodes))
             self.frames, self.episodes = 0, []
 
     def close(self) -> None:
@@ -367,7 +368,7 @@ def rollout_worker_main(ctx: RunContext, worker_index: int, segments: SegmentFds
         worker = RolloutWorker(ctx, worker_index)
         worker.run()
     except BaseException:
-        ctx.stats_queue.put(("error", f"rollout_worker {worker_index}", traceback.format_exc()))
+        ctx.stats_queue.put(ChildError(f"rollout_worker {worker_index}", traceback.format_exc()))
         raise SystemExit(1) from None
     finally:
         if worker is not None:

@@ -12,7 +12,7 @@ import os
 import time
 from dataclasses import dataclass
 
-from sf_runtime.sampling.shared_memory import ArraySpec, SharedArena, SharedArray
+from sf_runtime.runners.parallel.shared_memory import ArraySpec, SharedArena, SharedArray
 
 # Control flag indices.
 STOP_SAMPLING = 0  # rollout and inference workers leave their loops

@@ -1,7 +1,8 @@
-"""Health figures of a parallel run: FPS over 10/60/300 s windows, training throughput, policy lag, env failures.
+"""The lifecycle of a parallel run, with its health figures: FPS over 10/60/300 s windows, training throughput,
+policy lag, env failures, replaced workers.
 
-:class:`ParallelLifecycle` is the shared :class:`~sf_runtime.runners.lifecycle.ExperimentLifecycle` with the
-parallel runner's figures added to the periodic console line and to the TensorBoard summaries.
+:class:`ParallelLifecycle` is the shared :class:`~sf_runtime.runners.lifecycle.ExperimentLifecycle` with these
+figures added to the periodic console line and to the TensorBoard summaries.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sf_runtime.runners.lifecycle import CheckpointableLearner, ExperimentLifecycle, RunObserver
+from sf_runtime.runners.parallel.reports import PolicyLag
 
 log = logging.getLogger(__name__)
 
@@ -74,14 +76,14 @@ class LagStats:
         self.sum = 0.0
         self.count = 0
 
-    def add(self, lag_min: int, lag_sum: float, lag_max: int, count: int) -> None:
+    def add(self, lag: PolicyLag) -> None:
         """Add one training batch's lag figures."""
-        self.min = min(self.min, lag_min)
-        self.max = max(self.max, lag_max)
-        self.run_min = min(self.run_min, lag_min)
-        self.run_max = max(self.run_max, lag_max)
-        self.sum += lag_sum
-        self.count += count
+        self.min = min(self.min, lag.min)
+        self.max = max(self.max, lag.max)
+        self.run_min = min(self.run_min, lag.min)
+        self.run_max = max(self.run_max, lag.max)
+        self.sum += lag.sum
+        self.count += lag.count
 
     def summary(self) -> tuple[float, float, float] | None:
         """``(min, avg, max)`` of the window, or None when nothing was trained in it."""
@@ -127,11 +129,11 @@ class ParallelLifecycle(ExperimentLifecycle):
         """Count env frames sampled by rollout workers."""
         self.frames.add(frames)
 
-    def record_training(self, policy_id: int, samples: int, lag: tuple[int, float, int, int]) -> None:
+    def record_training(self, policy_id: int, samples: int, lag: PolicyLag) -> None:
         """Count samples trained on by a policy's learner and their policy lag."""
         self.samples[policy_id].add(samples)
-        self.report_lag[policy_id].add(*lag)
-        self.summary_lag[policy_id].add(*lag)
+        self.report_lag[policy_id].add(lag)
+        self.summary_lag[policy_id].add(lag)
 
     def report(self, now: float | None = None) -> None:
         """Log FPS (10/60/300 s), total frames, training throughput, policy lag and average reward per policy."""

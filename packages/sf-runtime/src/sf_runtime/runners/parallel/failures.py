@@ -1,0 +1,29 @@
+"""How the main process of a parallel run names a child that failed."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+NO_ERROR_TEXT = "it reported no error (killed by a signal, out of memory, or it failed while starting: see its output)"
+
+
+class ComponentFailure(RuntimeError):
+    """A process of the run died or stopped reporting; the message names it (role and index)."""
+
+
+class EnvFailure(ComponentFailure):
+    """An env raised in a rollout worker more often than ``max_env_failures`` allows; the message names the env."""
+
+
+def how_it_ended(label: str, process: Any) -> str:
+    """``"<label> (pid N) was killed by signal SIGKILL"`` or ``"... exited with code C"`` for an ended process."""
+    code = process.exitcode
+    if code is not None and code < 0:
+        try:
+            how = f"was killed by signal {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"was killed by signal {-code}"
+    else:
+        how = f"exited with code {code}"
+    return f"{label} (pid {process.pid}) {how}"

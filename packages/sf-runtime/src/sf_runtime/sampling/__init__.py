@@ -1,1 +1,0 @@
-"""Sampling for the parallel runner: shared trajectory buffers, rollout workers, inference workers."""

@@ -1,0 +1,177 @@
+"""The ray backend of sweeps (marker ``ray``, left out of the default run; CI runs ``pytest -m ray``).
+
+Ray does not keep to loopback by itself, and this machine has no network but loopback: each test re-runs itself
+under ``unshare --net`` (a network namespace whose only interface is ``lo``, brought up first), as root, with Ray's
+usage stats off; without root or ``unshare`` it is skipped with the reason. The test starts and stops Ray itself
+(``ray.init(address="local", include_dashboard=False)``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import pytest
+
+from sf_runtime import Experiment, ParamGrid, RunDescription, run_sweep
+from sf_runtime.launcher import read_status
+
+pytestmark = pytest.mark.ray
+
+INSIDE = "SF_TEST_IN_LOOPBACK_NETNS"
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+
+TRAIN_SCRIPT = textwrap.dedent(
+    """
+    import sys
+
+    from sf_config import parse_full_cfg, parse_sf_args
+    from sf_runtime import run_rl
+
+    if __name__ == "__main__":
+        parser, _ = parse_sf_args()
+        sys.exit(run_rl(parse_full_cfg(parser)))
+    """
+)
+FAST = (
+    "--env=CartPole-v1 --serial_mode=True --device=cpu --use_rnn=False --encoder_mlp_layers 32 --num_workers=1 "
+    "--num_envs_per_worker=4 --rollout=16 --batch_size=256 --save_every_sec=2"
+)
+
+
+def in_loopback_namespace(request: pytest.FixtureRequest) -> bool:
+    """True inside the namespace (go on with the test). Outside, re-runs this very test there, fails with its output
+    if it fails, and returns False (the test has nothing more to do here)."""
+    if os.environ.get(INSIDE) == "1":
+        return True
+    if os.geteuid() != 0:
+        pytest.skip("the ray tests run in a network namespace with only loopback (unshare --net), which needs root")
+    missing = [tool for tool in ("unshare", "ip") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"the ray tests need {' and '.join(missing)} to make a network namespace with only loopback")
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"unshare --net is not allowed here: {probe.stderr.strip()}")
+    command = [
+        "unshare",
+        "--net",
+        "sh",
+        "-c",
+        'ip link set lo up && exec "$@"',
+        "sh",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "--tb=short",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "ray",
+        request.node.nodeid,
+    ]
+    env = {**os.environ, **RAY_ENV, INSIDE: "1"}
+    proc = subprocess.run(
+        command, cwd=request.config.rootpath, env=env, capture_output=True, text=True, timeout=540, check=False
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and " passed" in output, f"in the loopback namespace:\n{output[-6000:]}"
+    return False
+
+
+@pytest.fixture
+def local_ray():
+    """A local Ray instance for the test (2 CPUs, no dashboard), shut down after it.
+
+    Ray gives its node 30 s to start, which a busy 2-core machine can miss: a start that times out is tried again.
+    """
+    import ray
+
+    assert os.environ.get("RAY_USAGE_STATS_ENABLED") == "0"
+    for attempt in range(3):
+        try:
+            ray.init(address="local", include_dashboard=False, num_cpus=2, log_to_driver=False)
+            break
+        except Exception as exc:
+            ray.shutdown()
+            if "timed out during startup" not in str(exc) or attempt == 2:
+                raise
+    yield ray
+    ray.shutdown()
+
+
+def _script(tmp_path):
+    script = tmp_path / "train_ray_cartpole.py"
+    script.write_text(TRAIN_SCRIPT)
+    return script
+
+
+def test_ray_backend_runs_a_two_run_sweep(request, tmp_path):
+    if not in_loopback_namespace(request):
+        return
+    ray = request.getfixturevalue("local_ray")
+    description = RunDescription(
+        "ray_sweep",
+        [
+            Experiment(
+                "cp",
+                f"python {_script(tmp_path)} {FAST} --train_for_env_steps=2000",
+                ParamGrid([("seed", [1, 2])]).generate_params(randomize=False),
+                num_cpus=1,
+            )
+        ],
+    )
+    out = io.StringIO()
+    result = run_sweep(description, tmp_path, backend="ray", max_parallel=2, pause_between=0, stream=out)
+    text = out.getvalue()
+    assert result.exit_code == 0, text
+    assert "(ray, max_parallel 2" in text
+    assert sorted(r.name for r in result.done) == ["cp_seed_1", "cp_seed_2"]
+    for record in result.done:
+        status = read_status(record.spec.run_dir)
+        assert status["state"] == "done" and status["exit_code"] == 0 and status["backend"] == "ray"
+        assert (record.spec.run_dir / "config.json").is_file()
+        assert "exit code 0 (ray task)" in record.log_path.read_text()
+    assert text.count("[sweep] finished cp_seed_") == 2
+    assert ray.is_initialized()  # the test's own Ray is left to the test
+
+    out = io.StringIO()
+    again = run_sweep(description, tmp_path, backend="ray", stream=out)
+    assert again.exit_code == 0 and len(again.skipped) == 2 and "2 finished earlier, 0 to run" in out.getvalue()
+
+
+def test_ray_backend_stops_its_runs_on_interrupt(request, tmp_path):
+    if not in_loopback_namespace(request):
+        return
+    request.getfixturevalue("local_ray")
+    description = RunDescription(
+        "ray_stop", [Experiment("cp", f"python {_script(tmp_path)} {FAST} --train_for_env_steps=10000000")]
+    )
+    run_dir = description.generate_runs(tmp_path)[0].run_dir
+
+    def stop_once_training():
+        deadline = time.monotonic() + 240
+        while not list((run_dir / "checkpoint_p0").glob("checkpoint_*")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=stop_once_training, daemon=True)
+    thread.start()
+    out = io.StringIO()
+    result = run_sweep(description, tmp_path, backend="ray", stream=out, stop_timeout=60)
+    thread.join()
+    assert result.interrupted and result.exit_code == 2, out.getvalue()
+    record = result.records[0]
+    assert record.state == "interrupted", out.getvalue()
+    status = read_status(run_dir)
+    assert status["state"] == "interrupted" and status["exit_code"] == 2  # sf saved and exited as on Ctrl-C
+    pid = status["pid"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
