@@ -1,6 +1,7 @@
 """The spec's custom-environment template: its parse_args, written exactly as in the spec, works unchanged."""
 
 import argparse
+import inspect
 import json
 import subprocess
 import sys
@@ -66,44 +67,22 @@ def test_spec_parse_args_in_evaluation_mode():
     assert cfg.custom_argument == "value"
 
 
-SCRIPT = textwrap.dedent(
-    """
-    import argparse
-    import sys
-
-    from sf_config import parse_full_cfg, parse_sf_args
-
-
-    def add_custom_env_args(_env, p: argparse.ArgumentParser, evaluation=False):
-        p.add_argument("--custom_argument", default="value", type=str, help="")
-
-
-    def custom_env_override_defaults(_env, parser):
-        parser.set_defaults(
-            encoder_conv_architecture="convnet_atari",
-            obs_scale=255.0,
-            gamma=0.99,
-            learning_rate=0.00025,
-            lr_schedule="linear_decay",
-            adam_eps=1e-5,
-        )
-
-
-    def parse_args(argv=None, evaluation=False):
-        parser, partial_cfg = parse_sf_args(argv=argv, evaluation=evaluation)
-        add_custom_env_args(partial_cfg.env, parser, evaluation=evaluation)
-        custom_env_override_defaults(partial_cfg.env, parser)
-        final_cfg = parse_full_cfg(parser, argv)
-        return final_cfg
-
-
-    if __name__ == "__main__":
-        if "--eval" in sys.argv:
-            cfg = parse_args([a for a in sys.argv[1:] if a != "--eval"], evaluation=True)
-        else:
-            cfg = parse_args()  # reads sys.argv, as the spec's main() does
-        print(cfg.to_json())
-    """
+# The same template as a script of its own, run in a real process: its functions above, and the spec's main.
+SCRIPT = "\n\n".join(
+    [
+        "import argparse\nimport sys\n\nfrom sf_config import parse_full_cfg, parse_sf_args",
+        *(inspect.getsource(func) for func in (add_custom_env_args, custom_env_override_defaults, parse_args)),
+        textwrap.dedent(
+            """
+            if __name__ == "__main__":
+                if "--eval" in sys.argv:
+                    cfg = parse_args([a for a in sys.argv[1:] if a != "--eval"], evaluation=True)
+                else:
+                    cfg = parse_args()  # reads sys.argv, as the spec's main() does
+                print(cfg.to_json())
+            """
+        ),
+    ]
 )
 
 

@@ -4,7 +4,6 @@ import pytest
 
 from sf_examples.custom_env import enjoy_custom_env, train_custom_env
 from sf_registry import make_env
-from sf_runtime import run_rl
 
 EPISODE = 16  # steps per episode; a random policy averages 8
 
@@ -30,7 +29,7 @@ def test_hooks_apply_the_template_defaults_and_the_custom_argument(tmp_path):
 
 
 @pytest.mark.slow
-def test_train_then_enjoy(tmp_path, stop_at_reward):
+def test_train_then_enjoy(tmp_path, train_to_reward):
     train_custom_env.register_custom_env_envs()
     names = ["--env=custom_env_name", "--experiment=CustomEnv", f"--train_dir={tmp_path}", "--device=cpu"]
     short = [
@@ -44,10 +43,7 @@ def test_train_then_enjoy(tmp_path, stop_at_reward):
         "--train_for_env_steps=16000",
         "--seed=1",
     ]
-    observer = stop_at_reward(15.0)
-    assert run_rl(train_custom_env.parse_args([*names, *short]), observers=[observer]) == 0
-    print(f"CustomEnv: average {observer.final_reward:.2f} of {EPISODE} after {observer.env_steps} env steps")
-    assert observer.reached_at_env_steps is not None
+    train_to_reward(train_custom_env.parse_args([*names, *short]), 15.0)  # of EPISODE steps
 
     evaluation = ["--no_render", "--max_num_episodes=10", "--eval_deterministic=True"]
     status, avg_reward = enjoy_custom_env.main([*names, *evaluation])

@@ -136,6 +136,23 @@ def test_hooks_run_on_a_real_argparse_parser(unique_name, corridor_factory):
     assert (args.custom_argument, args.gamma, args.obs_scale) == ("other", 0.95, 255.0)
 
 
+def test_env_defaults_table_is_a_layered_picklable_override_hook(unique_name, corridor_factory):
+    base = sf_registry.EnvDefaults({"gamma": 0.9, "encoder_mlp_layers": [32]}, use_rnn=False)
+    hook = sf_registry.EnvDefaults(base, gamma=0.95)
+    name = unique_name("table")
+    register_env(name, corridor_factory, env_override_defaults_func=hook)
+    parser = argparse.ArgumentParser()
+
+    env_spec(name).override_defaults(parser)
+    args = parser.parse_args([])
+    args.encoder_mlp_layers.append(64)  # a parse gets its own copy of a list
+
+    assert vars(args) == {"gamma": 0.95, "encoder_mlp_layers": [32, 64], "use_rnn": False}
+    assert dict(hook) == {"gamma": 0.95, "encoder_mlp_layers": [32], "use_rnn": False}
+    assert dict(base)["gamma"] == 0.9
+    assert pickle.loads(pickle.dumps(env_spec(name))).env_override_defaults_func == hook
+
+
 def test_specs_without_hooks_leave_the_parser_alone():
     parser = argparse.ArgumentParser()
     spec = env_spec("CartPole-v1")

@@ -11,14 +11,13 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from sf_config import make_cfg
-from sf_runtime import EnjoyResult, RunObserver, enjoy, run_rl
+from sf_runtime import EnjoyResult, StopAtReward, enjoy, run_rl
 
 pytestmark = pytest.mark.slow
 
@@ -26,63 +25,38 @@ THRESHOLD = 450.0  # a random policy averages about 22 on CartPole-v1 (500 is th
 STOP_AT = 480.0  # trained a little past the threshold, so that a few evaluation episodes clear it reliably
 
 
-class StopAtReward(RunObserver):
-    """Stops the run once the average over the last ``stats_avg`` episodes reaches the threshold."""
+class StopAtRewardNotingThreshold(StopAtReward):
+    """Stops the run at its target average reward; also notes when the average first reached THRESHOLD."""
 
-    def __init__(self, threshold: float):
-        self.threshold = threshold
-        self.start = time.monotonic()
-        self.reached_after: float | None = None
-        self.threshold_after: tuple[float, int] | None = None  # (seconds, env steps) when THRESHOLD was first reached
-        self.final_reward: float | None = None
-        self.env_steps = 0
+    threshold_after: tuple[float, int] | None = None  # (seconds, env steps)
 
     def on_iteration(self, run) -> None:
-        reward = run.mean_reward(0)
-        if run.stats[0].num_episodes < run.cfg.stats_avg or reward is None:
-            return
-        if reward >= THRESHOLD and self.threshold_after is None:
-            self.threshold_after = (time.monotonic() - self.start, run.total_env_steps)
-        if reward >= self.threshold:
-            self.reached_after = time.monotonic() - self.start
-            run.request_stop(f"average reward {reward:.1f} >= {self.threshold}")
-
-    def on_finish(self, run) -> None:
-        self.final_reward = run.mean_reward(0)
-        self.env_steps = run.total_env_steps
+        super().on_iteration(run)
+        if self.threshold_after is None and self.best >= THRESHOLD:
+            self.threshold_after = (run.session_seconds, run.total_env_steps)
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, learning_config):
     torch.set_num_threads(1)
     train_dir = tmp_path_factory.mktemp("train")
     cfg = make_cfg(
+        **learning_config(
+            async_rl=False,
+            batched_sampling=True,  # gymnasium's own CartPole vector env, with its one-step-late resets
+            use_rnn=False,
+            reward_scale=0.1,
+            experiment_summaries_interval=1,
+            save_best_every_sec=1,
+            save_best_after=0,
+            seed=3,
+        ),
         env="CartPole-v1",
         experiment="cartpole",
         train_dir=str(train_dir),
-        serial_mode=True,
-        async_rl=False,
-        batched_sampling=True,  # gymnasium's own CartPole vector env, with its one-step-late resets
-        device="cpu",
-        num_workers=1,
-        num_envs_per_worker=16,
-        worker_num_splits=1,
-        rollout=32,
-        batch_size=256,
-        num_batches_per_epoch=2,
-        num_epochs=4,
-        learning_rate=1e-3,
-        encoder_mlp_layers=[64, 64],
-        use_rnn=False,
-        reward_scale=0.1,
-        stats_avg=100,
-        experiment_summaries_interval=1,
-        save_best_every_sec=1,
-        save_best_after=0,
         train_for_seconds=300,
-        seed=3,
     )
-    observer = StopAtReward(STOP_AT)
+    observer = StopAtRewardNotingThreshold(STOP_AT)
     status = run_rl(cfg, observers=[observer])
     print(
         f"CartPole: average reward {observer.final_reward} after {observer.env_steps} env steps; "

@@ -30,20 +30,8 @@ def _training_process_class():
     return module.TrainingProcess
 
 
-SMALL = dict(
-    device="cpu",
-    num_workers=2,
-    num_envs_per_worker=2,
-    worker_num_splits=1,
-    rollout=8,
-    batch_size=32,
-    use_rnn=False,
-    encoder_mlp_layers=[32],
-    heartbeat_interval=1,
-    heartbeat_reporting_interval=4,
-    train_for_seconds=120,
-    seed=0,
-)
+# over conftest's run_config; each test names its env
+SMALL = dict(worker_num_splits=1, rollout=8, heartbeat_reporting_interval=4, train_for_seconds=120)
 
 
 def experiment_files(experiment_dir: Path) -> dict[str, bytes]:
@@ -53,10 +41,11 @@ def experiment_files(experiment_dir: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, run_config):
     """An experiment trained once with CartPole-v1 (a few thousand env steps): ``(train_dir, env_steps)``."""
     train_dir = tmp_path_factory.mktemp("trained")
-    run = _training_process_class()(train_dir, EXPERIMENT, {**SMALL, "env": "CartPole-v1", "train_for_env_steps": 2000})
+    cfg = run_config(SMALL, env="CartPole-v1", train_for_env_steps=2000)
+    run = _training_process_class()(train_dir, EXPERIMENT, cfg)
     try:
         assert run.wait(timeout=180) == 0, run.output()
         run.assert_clean()
@@ -104,14 +93,16 @@ PARALLEL_ENVS = [
 
 
 @pytest.mark.parametrize("env", PARALLEL_ENVS)
-def test_bad_env_fails_fast_names_the_problem_and_keeps_the_experiment(training_process, trained, tmp_path, env):
+def test_bad_env_fails_fast_names_the_problem_and_keeps_the_experiment(
+    training_process, run_config, trained, tmp_path, env
+):
     where, messages = BAD_ENVS[env]
     env_steps = copy_experiment(trained, tmp_path)
     before = experiment_files(tmp_path / EXPERIMENT)
 
     start = time.monotonic()
     # train_for_env_steps is given: the saved 2000 (already reached) would otherwise end the run at once
-    run = training_process(EXPERIMENT, {**SMALL, "env": env, "train_for_env_steps": 10**8}, ENV_MODULE)
+    run = training_process(EXPERIMENT, run_config(SMALL, env=env, train_for_env_steps=10**8), ENV_MODULE)
     code = run.wait(timeout=120)
     seconds = time.monotonic() - start
 
@@ -136,7 +127,9 @@ def test_bad_env_fails_fast_names_the_problem_and_keeps_the_experiment(training_
 
 
 @pytest.mark.parametrize("env", list(BAD_ENVS))
-def test_bad_env_in_the_serial_runner_fails_at_once_and_names_the_problem(tmp_path, monkeypatch, caplog, trained, env):
+def test_bad_env_in_the_serial_runner_fails_at_once_and_names_the_problem(
+    tmp_path, monkeypatch, caplog, run_config, trained, env
+):
     from sf_config import make_cfg
     from sf_runtime import run_rl
 
@@ -145,7 +138,7 @@ def test_bad_env_in_the_serial_runner_fails_at_once_and_names_the_problem(tmp_pa
     _where, messages = BAD_ENVS[env]
     copy_experiment(trained, tmp_path)
     before = experiment_files(tmp_path / EXPERIMENT)
-    cfg = make_cfg(**{**SMALL, "env": env, "serial_mode": True, "train_for_env_steps": 10**8}, experiment=EXPERIMENT)
+    cfg = make_cfg(**run_config(SMALL, env=env, serial_mode=True, train_for_env_steps=10**8), experiment=EXPERIMENT)
     cfg.train_dir = str(tmp_path)
 
     start = time.monotonic()
@@ -159,7 +152,7 @@ def test_bad_env_in_the_serial_runner_fails_at_once_and_names_the_problem(tmp_pa
         assert experiment_files(tmp_path / EXPERIMENT) == before
 
 
-def test_bad_config_fails_before_start_and_touches_no_experiment(training_process, trained, tmp_path):
+def test_bad_config_fails_before_start_and_touches_no_experiment(training_process, run_config, trained, tmp_path):
     # an existing experiment: sync mode trains on whole rollouts, 36 is not a multiple of rollout 8
     env_steps = copy_experiment(trained, tmp_path)
     before = experiment_files(tmp_path / EXPERIMENT)
@@ -170,7 +163,7 @@ def test_bad_config_fails_before_start_and_touches_no_experiment(training_proces
     ]
     for experiment, bad, messages in bad_configs:
         start = time.monotonic()
-        run = training_process(experiment, {**SMALL, "env": "CartPole-v1", **bad})
+        run = training_process(experiment, run_config(SMALL, bad, env="CartPole-v1"))
         code = run.wait(timeout=60)
         seconds = time.monotonic() - start
         out = run.output()
@@ -212,11 +205,11 @@ def test_bad_config_through_sf_cli_is_a_usage_error_that_touches_no_experiment(t
 
 
 def test_env_failure_of_a_resumed_run_that_has_already_reached_its_goal_is_not_a_success(
-    training_process, trained, tmp_path
+    training_process, run_config, trained, tmp_path
 ):
     # the saved train_for_env_steps is reached already: the run stops at once, but its env failed at the first step
     env_steps = copy_experiment(trained, tmp_path)
-    run = training_process(EXPERIMENT, {**SMALL, "env": "bad_nan_obs"}, ENV_MODULE)
+    run = training_process(EXPERIMENT, run_config(SMALL, env="bad_nan_obs"), ENV_MODULE)
     code = run.wait(timeout=120)
 
     out = run.output()

@@ -14,20 +14,8 @@ import pytest
 
 ENV_MODULE = Path(__file__).parent / "faulty_envs_calls.py"
 
-SMALL = dict(
-    device="cpu",
-    num_workers=2,
-    num_envs_per_worker=2,
-    worker_num_splits=2,
-    rollout=8,
-    batch_size=32,
-    use_rnn=False,
-    encoder_mlp_layers=[32],
-    heartbeat_interval=1,
-    heartbeat_reporting_interval=4,
-    train_for_seconds=120,
-    seed=0,
-)
+# over conftest's run_config; each test names its env
+SMALL = dict(rollout=8, heartbeat_reporting_interval=4, train_for_seconds=120)
 
 
 def scalars_of(experiment_dir: Path, tag: str) -> list[float]:
@@ -43,8 +31,8 @@ def scalars_of(experiment_dir: Path, tag: str) -> list[float]:
     ("env", "call", "message"),
     [("fault_step_raises", "step", "simulated fault in step"), ("fault_reset_raises", "step", "fault in reset")],
 )
-def test_env_exception_stops_the_run_names_the_env_and_saves(training_process, env, call, message):
-    run = training_process(f"raises_{env}", {**SMALL, "env": env}, ENV_MODULE)
+def test_env_exception_stops_the_run_names_the_env_and_saves(training_process, run_config, env, call, message):
+    run = training_process(f"raises_{env}", run_config(SMALL, env=env), ENV_MODULE)
 
     start = time.monotonic()
     code = run.wait()
@@ -66,10 +54,10 @@ def test_env_exception_stops_the_run_names_the_env_and_saves(training_process, e
     print(f"{env}: stopped {seconds:.1f}s after the start, exit code {code}")
 
 
-def test_failing_env_is_recreated_up_to_max_env_failures(training_process):
+def test_failing_env_is_recreated_up_to_max_env_failures(training_process, run_config):
     # The faulty env raises on its 60th step, and so does every recreated one: failures 1 and 2 are survived, the
     # third is one too many.
-    run = training_process("recreate", {**SMALL, "env": "fault_step_raises", "max_env_failures": 2}, ENV_MODULE)
+    run = training_process("recreate", run_config(SMALL, env="fault_step_raises", max_env_failures=2), ENV_MODULE)
 
     start = time.monotonic()
     code = run.wait()
@@ -90,8 +78,8 @@ def test_failing_env_is_recreated_up_to_max_env_failures(training_process):
     print(f"3 env failures (2 survived): exit {code} {seconds:.1f}s after the start")
 
 
-def test_hanging_env_is_named_and_the_run_stops_with_a_checkpoint(training_process):
-    run = training_process("hang", {**SMALL, "env": "fault_step_hangs"}, ENV_MODULE)
+def test_hanging_env_is_named_and_the_run_stops_with_a_checkpoint(training_process, run_config):
+    run = training_process("hang", run_config(SMALL, env="fault_step_hangs"), ENV_MODULE)
 
     start = time.monotonic()
     code = run.wait()
@@ -109,8 +97,8 @@ def test_hanging_env_is_named_and_the_run_stops_with_a_checkpoint(training_proce
     print(f"hang: exit {code} {seconds:.1f}s after the start (heartbeat_reporting_interval=4)")
 
 
-def test_serial_runner_names_the_failing_env_and_saves(training_process):
-    run = training_process("serial", {**SMALL, "env": "fault_step_raises", "serial_mode": True}, ENV_MODULE)
+def test_serial_runner_names_the_failing_env_and_saves(training_process, run_config):
+    run = training_process("serial", run_config(SMALL, env="fault_step_raises", serial_mode=True), ENV_MODULE)
 
     code = run.wait()
 
@@ -132,7 +120,7 @@ def test_max_env_failures_is_validated():
     assert json.loads(json.dumps(make_cfg(max_env_failures=5).to_dict()))["max_env_failures"] == 5
 
 
-def test_recreated_split_masks_the_failed_step(tmp_path, monkeypatch):
+def test_recreated_split_masks_the_failed_step(tmp_path, monkeypatch, run_config):
     """The trajectory a recreated split leaves: the failed step masked and ended, fresh episodes after it."""
     import importlib
 
@@ -146,8 +134,7 @@ def test_recreated_split_masks_the_failed_step(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(ENV_MODULE.parent))
     envs = importlib.import_module(ENV_MODULE.stem)
     cfg = make_cfg(
-        **{**SMALL, "rollout": 64, "batch_size": 64, "use_rnn": True, "rnn_size": 8},
-        env="fault_step_raises",
+        **run_config(SMALL, rollout=64, batch_size=64, use_rnn=True, rnn_size=8, env="fault_step_raises"),
         max_env_failures=1,
         experiment="mask",
         train_dir=str(tmp_path),

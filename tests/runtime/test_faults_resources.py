@@ -22,20 +22,7 @@ import pytest
 
 from sf_runtime.storage import load_checkpoint_file
 
-SMALL = dict(
-    env="CartPole-v1",
-    device="cpu",
-    num_workers=2,
-    num_envs_per_worker=2,
-    worker_num_splits=1,
-    rollout=16,
-    batch_size=32,
-    use_rnn=False,
-    encoder_mlp_layers=[32],
-    heartbeat_interval=1,
-    heartbeat_reporting_interval=6,
-    seed=0,
-)
+SMALL = dict(worker_num_splits=1)  # over conftest's run_config
 
 
 @contextlib.contextmanager
@@ -80,10 +67,10 @@ def fill(directory, leave: int = 0) -> int:
     return written
 
 
-def test_unwritable_train_dir_is_refused_before_training(training_process, tmp_path):
+def test_unwritable_train_dir_is_refused_before_training(training_process, run_config, tmp_path):
     exp_dir = tmp_path / "ro"
     with tmpfs_at(exp_dir, "4m", read_only=True):
-        run = training_process("ro", {**SMALL, "train_for_env_steps": 10_000})
+        run = training_process("ro", run_config(SMALL, train_for_env_steps=10_000))
 
         assert run.wait() == 1
         output = run.output()
@@ -105,10 +92,10 @@ def test_unwritable_train_dir_is_refused_before_training(training_process, tmp_p
     ],
     ids=["below-floor", "below-checkpoint-size"],
 )
-def test_full_train_dir_is_refused_before_training(training_process, tmp_path, size, overrides, message):
+def test_full_train_dir_is_refused_before_training(training_process, run_config, tmp_path, size, overrides, message):
     exp_dir = tmp_path / "full"
     with tmpfs_at(exp_dir, size):
-        run = training_process("full", {**SMALL, **overrides, "train_for_env_steps": 10_000})
+        run = training_process("full", run_config(SMALL, overrides, train_for_env_steps=10_000))
 
         assert run.wait() == 1
         output = run.output()
@@ -125,20 +112,20 @@ def test_full_train_dir_is_refused_before_training(training_process, tmp_path, s
 
 
 @pytest.mark.slow
-def test_train_dir_filling_up_during_training_keeps_the_earlier_checkpoints(training_process, tmp_path):
+def test_train_dir_filling_up_during_training_keeps_the_earlier_checkpoints(training_process, run_config, tmp_path):
     exp_dir = tmp_path / "fills"
     ckpt_dir = exp_dir / "checkpoint_p0"
     with tmpfs_at(exp_dir, "24m"):
         run = training_process(
             "fills",
             # Summaries only at the end, so the first write to meet the full disk is a checkpoint's.
-            {
-                **SMALL,
-                "train_for_env_steps": 10**8,
-                "save_every_sec": 1,
-                "keep_checkpoints": 2,
-                "experiment_summaries_interval": 10**6,
-            },
+            run_config(
+                SMALL,
+                train_for_env_steps=10**8,
+                save_every_sec=1,
+                keep_checkpoints=2,
+                experiment_summaries_interval=10**6,
+            ),
         )
         run.wait_for("Saved checkpoints")
         run.wait_for("Fps is")
@@ -165,12 +152,12 @@ def test_train_dir_filling_up_during_training_keeps_the_earlier_checkpoints(trai
         os.remove(exp_dir / "filler.bin")
 
 
-def test_dev_shm_too_small_for_the_buffers_is_detected_before_any_allocation(training_process, tmp_path):
+def test_dev_shm_too_small_for_the_buffers_is_detected_before_any_allocation(training_process, run_config, tmp_path):
     free = shutil.disk_usage("/dev/shm").free
     # Sync mode, 2 workers x 4 envs = 8 trajectories of `rollout` steps, > 50 bytes per CartPole step:
     # a rollout this long needs more than twice what /dev/shm has free.
     rollout = -(-2 * free // (8 * 50))
-    cfg = {**SMALL, "num_envs_per_worker": 4, "async_rl": False, "rollout": rollout, "batch_size": rollout}
+    cfg = run_config(SMALL, num_envs_per_worker=4, async_rl=False, rollout=rollout, batch_size=rollout)
     run = training_process("shm", {**cfg, "train_for_env_steps": 10_000})
 
     assert run.wait() == 1

@@ -39,23 +39,13 @@ from sf_runtime.runners.parallel.shm_guard import sweep_stale_segments
 from sf_runtime.storage import CheckpointError, load_checkpoint_file
 
 EXPERIMENT = "killed"
-CFG = dict(
-    env="CartPole-v1",
-    device="cpu",
-    num_workers=2,
-    num_envs_per_worker=2,
+CFG = dict(  # over conftest's run_config
     worker_num_splits=1,
-    rollout=16,
-    batch_size=32,
-    use_rnn=False,
     encoder_mlp_layers=[128, 128],
-    heartbeat_interval=1,
-    heartbeat_reporting_interval=6,
     save_every_sec=1,
     keep_checkpoints=2,
     restart_behavior="resume",
     train_for_env_steps=10**9,
-    seed=0,
 )
 MOMENTS = ("early", "startup", "training", "checkpoint", "shutdown")
 _RESUMED = re.compile(r"Policy 0: resumed from checkpoint at (\d+) env steps")
@@ -110,7 +100,7 @@ def wait_for_moment(run, moment: str, delay: float, ckpt_dir) -> str:
 
 
 @pytest.mark.slow
-def test_sigkill_of_the_whole_tree_at_random_moments_then_resume(training_process, tmp_path):
+def test_sigkill_of_the_whole_tree_at_random_moments_then_resume(training_process, run_config, tmp_path):
     seed = int(os.environ.get("SF_FAULT_SEED", "7"))
     kills = int(os.environ.get("SF_FAULT_KILLS", "6"))
     rng = random.Random(seed)
@@ -144,7 +134,7 @@ def test_sigkill_of_the_whole_tree_at_random_moments_then_resume(training_proces
             del intact[damaged_name]
             damage_pending = True
         expected = max(intact.values()) if intact else None
-        cfg = dict(CFG)
+        cfg = run_config(CFG)
         if moment == "shutdown":
             cfg["train_for_env_steps"] = (expected or 0) + 3000
         run = training_process(EXPERIMENT, cfg)
@@ -196,7 +186,7 @@ def test_sigkill_of_the_whole_tree_at_random_moments_then_resume(training_proces
     intact, _damaged, _temps = inventory(ckpt_dir)
     expected = max(intact.values()) if intact else None
     goal = (expected or 0) + 4000
-    run = training_process(EXPERIMENT, {**CFG, "train_for_env_steps": goal})
+    run = training_process(EXPERIMENT, run_config(CFG, train_for_env_steps=goal))
     assert run.wait(timeout=180) == 0, run.output()
     run.assert_clean()
     output = run.output()

@@ -14,20 +14,7 @@ import pytest
 
 ENV_MODULE = Path(__file__).parent / "faulty_envs_calls.py"
 
-SMALL = dict(
-    env="CartPole-v1",
-    device="cpu",
-    num_workers=2,
-    num_envs_per_worker=4,
-    worker_num_splits=2,
-    rollout=16,
-    batch_size=64,
-    use_rnn=False,
-    encoder_mlp_layers=[32],
-    heartbeat_interval=1,
-    heartbeat_reporting_interval=6,
-    seed=0,
-)
+SMALL = dict(num_envs_per_worker=4, batch_size=64)  # over conftest's run_config
 
 
 @pytest.mark.parametrize(
@@ -41,8 +28,8 @@ SMALL = dict(
     ],
     ids=["sigterm-main", "sigterm-group", "sigint-main", "sigint-group"],
 )
-def test_signal_saves_a_checkpoint_and_exits_2(training_process, sig, group):
-    run = training_process(f"signal_{sig.name}_{group}", SMALL)
+def test_signal_saves_a_checkpoint_and_exits_2(training_process, run_config, sig, group):
+    run = training_process(f"signal_{sig.name}_{group}", run_config(SMALL))
     run.wait_for("Fps is")
     assert len(run.children()) >= 4  # 2 rollout workers, 1 inference worker, 1 learner (and the fork server)
 
@@ -60,10 +47,10 @@ def test_signal_saves_a_checkpoint_and_exits_2(training_process, sig, group):
     print(f"{sig.name} to {'the group' if group else 'main'}: exit {code} {seconds:.1f}s after the signal")
 
 
-def test_second_ctrl_c_during_the_wind_down_exits_at_once(training_process):
+def test_second_ctrl_c_during_the_wind_down_exits_at_once(training_process, run_config):
     # The envs of rollout worker 1 take minutes to close: after the first Ctrl-C the run waits for that worker
     # while it stops sampling, which is when the second Ctrl-C comes.
-    run = training_process("twice", {**SMALL, "env": "fault_slow_close", "num_envs_per_worker": 2}, ENV_MODULE)
+    run = training_process("twice", run_config(SMALL, env="fault_slow_close", num_envs_per_worker=2), ENV_MODULE)
     run.wait_for("Fps is")
 
     run.send(signal.SIGINT, group=True)

@@ -27,20 +27,10 @@ from sf_runtime.runners.parallel.shared_memory import SharedArena
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.trajectories import TrajectoryLayout
 
-SMALL = dict(
-    env="CartPole-v1",
-    device="cpu",
-    num_workers=2,
+SMALL = dict(  # over conftest's run_config
     num_envs_per_worker=4,
-    worker_num_splits=2,
-    rollout=16,
     batch_size=64,
-    use_rnn=False,
-    encoder_mlp_layers=[32],
-    heartbeat_interval=1,
-    heartbeat_reporting_interval=6,
     train_for_seconds=180,  # a stalled run ends here, short of train_for_env_steps: the tests would see it
-    seed=0,
 )
 
 
@@ -118,9 +108,27 @@ def kill_and_wait_for_replacement(run, label: str, nth: int) -> tuple[float, flo
     return detected, sampling
 
 
-def test_killed_rollout_workers_are_replaced_and_the_run_reaches_its_goal(training_process):
+def kill_and_wait_for_the_end(run, label: str) -> tuple[str, float]:
+    """SIGKILL the child ``label``, which stops the run: it exits with 1 and names the killed child.
+
+    Returns:
+        (the run's output, seconds from the kill to the exit).
+    """
+    pid = child_pid(run, label)
+    killed = time.monotonic()
+    psutil.Process(pid).kill()
+    code = run.wait(timeout=60)
+    seconds = time.monotonic() - killed
+
+    out = run.output()
+    assert code == 1, out
+    assert f"{label} (pid {pid}) was killed by signal SIGKILL" in out
+    return out, seconds
+
+
+def test_killed_rollout_workers_are_replaced_and_the_run_reaches_its_goal(training_process, run_config):
     goal = 100_000
-    run = training_process("replace_async", {**SMALL, "train_for_env_steps": goal})
+    run = training_process("replace_async", run_config(SMALL, train_for_env_steps=goal))
     wait_until_sampling(run)
 
     # Both original workers die, one after the other: the rest of the run samples with replacements only.
@@ -138,9 +146,9 @@ def test_killed_rollout_workers_are_replaced_and_the_run_reaches_its_goal(traini
     print(f"async: 2 kills, both replaced (reported after {reported}, sampling again after {sampling}), goal reached")
 
 
-def test_sync_mode_replaces_a_killed_worker_without_stalling_the_round(training_process):
+def test_sync_mode_replaces_a_killed_worker_without_stalling_the_round(training_process, run_config):
     goal = 60_000
-    run = training_process("replace_sync", {**SMALL, "async_rl": False, "train_for_env_steps": goal})
+    run = training_process("replace_sync", run_config(SMALL, async_rl=False, train_for_env_steps=goal))
     wait_until_sampling(run)
 
     seconds = kill_and_wait_for_replacement(run, "rollout_worker 1", 1)
@@ -157,8 +165,8 @@ def test_sync_mode_replaces_a_killed_worker_without_stalling_the_round(training_
 
 
 @pytest.mark.slow
-def test_a_worker_that_keeps_dying_stops_the_run_after_the_replacement_budget(training_process):
-    run = training_process("replace_budget", {**SMALL, "train_for_env_steps": 10**9})
+def test_a_worker_that_keeps_dying_stops_the_run_after_the_replacement_budget(training_process, run_config):
+    run = training_process("replace_budget", run_config(SMALL, train_for_env_steps=10**9))
     wait_until_sampling(run)
     for nth in (1, 2, 3):
         kill_and_wait_for_replacement(run, "rollout_worker 0", nth)
@@ -175,45 +183,29 @@ def test_a_worker_that_keeps_dying_stops_the_run_after_the_replacement_budget(tr
     assert state is not None and state["env_steps"] > 0
 
 
-def test_killed_inference_worker_stops_the_run_and_saves(training_process):
-    run = training_process("kill_inference", {**SMALL, "train_for_env_steps": 10**9})
+def test_killed_inference_worker_stops_the_run_and_saves(training_process, run_config):
+    run = training_process("kill_inference", run_config(SMALL, train_for_env_steps=10**9))
     wait_until_sampling(run)
-    pid = child_pid(run, "inference_worker p0#0")
 
-    killed = time.monotonic()
-    psutil.Process(pid).kill()
-    code = run.wait(timeout=60)
-    seconds = time.monotonic() - killed
-
-    out = run.output()
-    assert code == 1, out
-    assert f"inference_worker p0#0 (pid {pid}) was killed by signal SIGKILL" in out
+    out, seconds = kill_and_wait_for_the_end(run, "inference_worker p0#0")
     assert "Saving a checkpoint after the failure" in out
     run.assert_clean()
     _cfg, state = run.load_experiment()
     assert state is not None and state["env_steps"] > 0 and state["policy_version"] > 0
-    print(f"inference worker killed: exit {code} {seconds:.1f}s later, checkpoint at {state['env_steps']} env steps")
+    print(f"inference worker killed: exit 1 {seconds:.1f}s later, checkpoint at {state['env_steps']} env steps")
 
 
-def test_killed_learner_stops_the_run_and_earlier_checkpoints_load(training_process):
-    run = training_process("kill_learner", {**SMALL, "train_for_env_steps": 10**9, "save_every_sec": 2})
+def test_killed_learner_stops_the_run_and_earlier_checkpoints_load(training_process, run_config):
+    run = training_process("kill_learner", run_config(SMALL, train_for_env_steps=10**9, save_every_sec=2))
     run.wait_for("Fps is")
     deadline = time.monotonic() + 60
     ckpt_dir = run.tmp_path / "kill_learner" / "checkpoint_p0"
     while not list(ckpt_dir.glob("checkpoint_*")):
         assert time.monotonic() < deadline and run.proc.poll() is None, run.output()
         time.sleep(0.2)
-    pid = child_pid(run, "learner p0")
 
-    killed = time.monotonic()
-    psutil.Process(pid).kill()
-    code = run.wait(timeout=60)
-    seconds = time.monotonic() - killed
-
-    out = run.output()
-    assert code == 1, out
-    assert f"learner p0 (pid {pid}) was killed by signal SIGKILL" in out
+    _out, seconds = kill_and_wait_for_the_end(run, "learner p0")
     run.assert_clean()
     _cfg, state = run.load_experiment()
     assert state is not None and state["env_steps"] > 0
-    print(f"learner killed: exit {code} {seconds:.1f}s later, last checkpoint at {state['env_steps']} env steps")
+    print(f"learner killed: exit 1 {seconds:.1f}s later, last checkpoint at {state['env_steps']} env steps")

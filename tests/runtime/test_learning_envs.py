@@ -12,8 +12,6 @@ Every threshold is far above what a random policy reaches. The runs stop as soon
 
 from __future__ import annotations
 
-import time
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -22,7 +20,7 @@ from gymnasium import spaces
 
 from sf_config import make_cfg
 from sf_registry import register_env
-from sf_runtime import RunObserver, enjoy, run_rl
+from sf_runtime import StopAtReward, enjoy, run_rl
 
 pytestmark = pytest.mark.slow
 
@@ -160,32 +158,10 @@ register_env("test_tuple_target", make_tuple_target)
 register_env("test_two_agent_match", make_two_agent_match)
 
 
-class StopAtReward(RunObserver):
-    """Stops the run once the average reward over ``stats_avg`` episodes reaches a threshold."""
-
-    def __init__(self, threshold: float):
-        self.threshold = threshold
-        self.reached_after: float | None = None
-        self.start = time.monotonic()
-
-    def on_iteration(self, run) -> None:
-        reward = run.mean_reward(0)
-        enough = run.stats[0].num_episodes >= run.cfg.stats_avg
-        if enough and reward is not None and reward >= self.threshold and self.reached_after is None:
-            self.reached_after = time.monotonic() - self.start
-            run.request_stop(f"average reward {reward:.3f} >= {self.threshold}")
-
-
-class FinalReward(StopAtReward):
-    def on_finish(self, run) -> None:
-        self.final_reward = run.mean_reward(0)
-        self.env_steps = run.total_env_steps
-
-
-def train_to(threshold: float, **overrides) -> FinalReward:
+def train_to(threshold: float, **overrides) -> StopAtReward:
     torch.set_num_threads(1)
-    observer = FinalReward(threshold)
-    cfg = make_cfg(serial_mode=True, device="cpu", **overrides)
+    observer = StopAtReward(threshold)
+    cfg = make_cfg(**overrides)
     status = run_rl(cfg, observers=[observer])
     assert status == 0
     print(
@@ -213,23 +189,13 @@ def evaluate(env: str, experiment: str, tmp_path, episodes: int = 20) -> float:
 
 
 # The custom envs train in the serial runner's async mode (the default), Pendulum and CartPole in its sync mode.
-COMMON = dict(
-    num_workers=1,
-    num_envs_per_worker=16,
-    worker_num_splits=1,
-    batch_size=256,
-    num_batches_per_epoch=2,
-    num_epochs=4,
-    rollout=32,
-    learning_rate=1e-3,
-    encoder_mlp_layers=[64, 64],
-    stats_avg=100,
-    train_for_seconds=240,
-    seed=1,
-)
+@pytest.fixture
+def common(learning_config):
+    """conftest's serial learning run, for at most 240 s."""
+    return learning_config(train_for_seconds=240, seed=1)
 
 
-def test_recurrent_policy_solves_cue_recall(tmp_path):
+def test_recurrent_policy_solves_cue_recall(tmp_path, common):
     # Chance level is 0; remembering the cue for 5 blank steps is needed for anything above it.
     observer = train_to(
         0.9,
@@ -239,34 +205,34 @@ def test_recurrent_policy_solves_cue_recall(tmp_path):
         use_rnn=True,
         rnn_type="gru",
         rnn_size=32,
-        **COMMON,
+        **common,
     )
     assert observer.final_reward >= 0.9
     # enjoy carries the recurrent state through the episode and resets it between episodes.
     assert evaluate("test_cue_recall", "cue", tmp_path) >= 0.9
 
 
-def test_tuple_actions_are_learned(tmp_path):
+def test_tuple_actions_are_learned(tmp_path, common):
     # A random policy gets about 1/3 + ~0.4 per step (~7 per episode); 16 needs both parts of the action right.
     observer = train_to(
-        16.0, env="test_tuple_target", experiment="tuple", train_dir=str(tmp_path), use_rnn=False, **COMMON
+        16.0, env="test_tuple_target", experiment="tuple", train_dir=str(tmp_path), use_rnn=False, **common
     )
     assert observer.final_reward >= 16.0
     assert evaluate("test_tuple_target", "tuple", tmp_path) >= 16.0  # Tuple actions converted per agent
 
 
-def test_two_agents_cooperate(tmp_path):
+def test_two_agents_cooperate(tmp_path, common):
     # Random answers score 10/3 per episode; 9 means both agents answer their own target nearly always.
     observer = train_to(
-        9.0, env="test_two_agent_match", experiment="two", train_dir=str(tmp_path), use_rnn=False, **COMMON
+        9.0, env="test_two_agent_match", experiment="two", train_dir=str(tmp_path), use_rnn=False, **common
     )
     assert observer.final_reward >= 9.0
     assert evaluate("test_two_agent_match", "two", tmp_path) >= 9.0  # both agents' episodes are counted
 
 
-def test_pendulum_continuous_control(tmp_path):
+def test_pendulum_continuous_control(tmp_path, common):
     # A random policy averages about -1200 per episode; -250 means the pendulum is swung up and held.
-    overrides = {**COMMON, "batch_size": 512, "num_batches_per_epoch": 4, "rollout": 64, "num_epochs": 10}
+    overrides = {**common, "batch_size": 512, "num_batches_per_epoch": 4, "rollout": 64, "num_epochs": 10}
     observer = train_to(
         -250.0,
         env="Pendulum-v1",

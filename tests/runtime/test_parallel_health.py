@@ -20,19 +20,8 @@ from sf_runtime import run_rl
 
 torch.set_num_threads(1)
 
-FAST = dict(
-    device="cpu",
-    num_workers=2,
-    num_envs_per_worker=2,
-    worker_num_splits=2,
-    rollout=8,
-    batch_size=32,
-    use_rnn=False,
-    encoder_mlp_layers=[16],
-    heartbeat_interval=1,
-    heartbeat_reporting_interval=4,
-    train_for_seconds=120,
-)
+# over conftest's run_config (unseeded); each test names its env
+FAST = dict(rollout=8, encoder_mlp_layers=[16], heartbeat_reporting_interval=4, train_for_seconds=120)
 
 
 class _FailAfter(gym.Wrapper):
@@ -71,8 +60,10 @@ def importable_envs(monkeypatch):
     return module
 
 
-def test_crashed_worker_is_named_and_run_fails(tmp_path, importable_envs, caplog, leftovers):
-    cfg = make_cfg(**FAST, env="parallel_crashing_env", experiment="crash", train_dir=str(tmp_path))
+def test_crashed_worker_is_named_and_run_fails(tmp_path, run_config, importable_envs, caplog, leftovers):
+    cfg = make_cfg(
+        **run_config(FAST, without=["seed"], env="parallel_crashing_env"), experiment="crash", train_dir=str(tmp_path)
+    )
 
     assert run_rl(cfg) == 1
 
@@ -82,8 +73,10 @@ def test_crashed_worker_is_named_and_run_fails(tmp_path, importable_envs, caplog
     assert leftovers() == ([], set())
 
 
-def test_stuck_worker_is_named_by_its_heartbeat(tmp_path, importable_envs, caplog, leftovers):
-    cfg = make_cfg(**FAST, env="parallel_hanging_env", experiment="hang", train_dir=str(tmp_path))
+def test_stuck_worker_is_named_by_its_heartbeat(tmp_path, run_config, importable_envs, caplog, leftovers):
+    cfg = make_cfg(
+        **run_config(FAST, without=["seed"], env="parallel_hanging_env"), experiment="hang", train_dir=str(tmp_path)
+    )
     start = time.monotonic()
 
     assert run_rl(cfg) == 1

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from sf_config import experiment_dir, make_cfg
-from sf_runtime import RunObserver, run_rl
+from sf_runtime import StopAtReward, run_rl
 
 torch.set_num_threads(1)
 
@@ -37,24 +37,14 @@ BASE = dict(
 )
 
 
-class StopAtReward(RunObserver):
-    """Stops the run once the average episode reward reaches the target; records what it saw."""
+class StopAtRewardWithLag(StopAtReward):
+    """Stops the run once the average reward over the last ``stats_avg`` (100) episodes reaches the target; also
+    records the run's policy lag range."""
 
-    def __init__(self, target: float) -> None:
-        self.target = target
-        self.best = float("-inf")
-        self.reached_at_steps: int | None = None
-        self.lag_range: tuple[float, float] | None = None
-
-    def on_iteration(self, run):
-        reward = run.mean_reward(0)
-        if reward is not None and run.stats[0].num_episodes >= 100:
-            self.best = max(self.best, reward)
-            if reward >= self.target and self.reached_at_steps is None:
-                self.reached_at_steps = run.total_env_steps
-                run.request_stop(f"average reward {reward:.1f} >= {self.target}")
+    lag_range: tuple[float, float] | None = None
 
     def on_finish(self, run):
+        super().on_finish(run)
         self.lag_range = run.policy_lag_range(0)
 
 
@@ -71,7 +61,7 @@ def summary_scalars(cfg, tag: str) -> list[float]:
 @pytest.mark.parametrize("batched", [False, True], ids=["non_batched", "batched"])
 @pytest.mark.parametrize("async_rl", [False, True], ids=["sync", "async"])
 def test_parallel_runner_learns_cartpole(tmp_path, async_rl, batched, leftovers):
-    observer = StopAtReward(TARGET_REWARD)
+    observer = StopAtRewardWithLag(TARGET_REWARD)
     cfg = make_cfg(
         **BASE,
         experiment="cartpole",
@@ -84,7 +74,7 @@ def test_parallel_runner_learns_cartpole(tmp_path, async_rl, batched, leftovers)
     status = run_rl(cfg, observers=[observer])
 
     assert status == 0
-    assert observer.reached_at_steps is not None, f"best average reward {observer.best:.1f} < {TARGET_REWARD}"
+    assert observer.reached_at_env_steps is not None, f"best average reward {observer.best:.1f} < {TARGET_REWARD}"
     assert observer.best >= TARGET_REWARD
     lag_min, lag_max = observer.lag_range
     lag_summaries = summary_scalars(cfg, "policy_lag/max")
@@ -100,7 +90,7 @@ def test_parallel_runner_learns_cartpole(tmp_path, async_rl, batched, leftovers)
 
 @pytest.mark.slow
 def test_parallel_runner_learns_cartpole_with_a_recurrent_policy(tmp_path, leftovers):
-    observer = StopAtReward(TARGET_REWARD)
+    observer = StopAtRewardWithLag(TARGET_REWARD)
     cfg = make_cfg(
         **{**BASE, "use_rnn": True, "encoder_mlp_layers": [64]},
         recurrence=-1,

@@ -10,6 +10,7 @@ import textwrap
 import time
 
 import psutil
+import pytest
 import torch
 
 from sf_config import make_cfg
@@ -18,26 +19,27 @@ from sf_runtime.storage import CheckpointManager
 
 torch.set_num_threads(1)
 
-SMALL = dict(
-    env="CartPole-v1",
-    device="cpu",
-    num_workers=2,
-    num_envs_per_worker=4,
-    worker_num_splits=2,
-    rollout=16,
-    batch_size=64,
-    use_rnn=False,
-    encoder_mlp_layers=[32],
-    seed=0,
-)
+SCHEMA_HEARTBEATS = ("heartbeat_interval", "heartbeat_reporting_interval")  # these runs are not about stuck processes
 
 
-def small_cfg(tmp_path, experiment="exp", **overrides):
-    return make_cfg(**{**SMALL, "experiment": experiment, "train_dir": str(tmp_path), **overrides})
+@pytest.fixture
+def small(run_config):
+    """conftest's run_config with 4 envs per worker, minibatches of 64 and the schema's heartbeats."""
+    return run_config(num_envs_per_worker=4, batch_size=64, without=SCHEMA_HEARTBEATS)
 
 
-def test_run_stops_saves_and_leaves_nothing_behind(tmp_path, leftovers):
-    cfg = small_cfg(tmp_path, train_for_env_steps=20_000)
+@pytest.fixture
+def small_cfg(tmp_path, small):
+    """``small_cfg(experiment="exp", **overrides)``: the cfg of a small run in tmp_path."""
+
+    def make(experiment="exp", **overrides):
+        return make_cfg(**{**small, "experiment": experiment, "train_dir": str(tmp_path), **overrides})
+
+    return make
+
+
+def test_run_stops_saves_and_leaves_nothing_behind(small_cfg, leftovers):
+    cfg = small_cfg(train_for_env_steps=20_000)
 
     assert run_rl(cfg) == 0
 
@@ -47,12 +49,12 @@ def test_run_stops_saves_and_leaves_nothing_behind(tmp_path, leftovers):
     assert leftovers() == ([], set())
 
 
-def test_resume_continues_from_the_checkpoint(tmp_path, leftovers):
-    cfg = small_cfg(tmp_path, train_for_env_steps=10_000, async_rl=False)
+def test_resume_continues_from_the_checkpoint(small_cfg, leftovers):
+    cfg = small_cfg(train_for_env_steps=10_000, async_rl=False)
     assert run_rl(cfg) == 0
     first = CheckpointManager(cfg, 0).load()
 
-    cfg = small_cfg(tmp_path, train_for_env_steps=20_000, async_rl=False)
+    cfg = small_cfg(train_for_env_steps=20_000, async_rl=False)
     assert run_rl(cfg) == 0
     second = CheckpointManager(cfg, 0).load()
 
@@ -62,8 +64,8 @@ def test_resume_continues_from_the_checkpoint(tmp_path, leftovers):
     assert leftovers() == ([], set())
 
 
-def test_two_policies_with_two_inference_workers_each_train_side_by_side(tmp_path):
-    cfg = small_cfg(tmp_path, num_policies=2, policy_workers_per_policy=2, train_for_env_steps=8_000)
+def test_two_policies_with_two_inference_workers_each_train_side_by_side(small_cfg):
+    cfg = small_cfg(num_policies=2, policy_workers_per_policy=2, train_for_env_steps=8_000)
 
     assert run_rl(cfg) == 0
 
@@ -72,8 +74,8 @@ def test_two_policies_with_two_inference_workers_each_train_side_by_side(tmp_pat
         assert state is not None and state["env_steps"] >= 8_000 and state["policy_version"] > 0
 
 
-def test_resume_with_only_the_experiment_named_takes_every_policy_from_config_json(tmp_path, leftovers):
-    cfg = small_cfg(tmp_path, num_policies=2, train_for_env_steps=4_000)
+def test_resume_with_only_the_experiment_named_takes_every_policy_from_config_json(tmp_path, small_cfg, leftovers):
+    cfg = small_cfg(num_policies=2, train_for_env_steps=4_000)
     assert run_rl(cfg) == 0
     first = [CheckpointManager(cfg, pid).load() for pid in (0, 1)]
 
@@ -88,15 +90,15 @@ def test_resume_with_only_the_experiment_named_takes_every_policy_from_config_js
     assert leftovers() == ([], set())
 
 
-def start_training_script(tmp_path, experiment: str) -> subprocess.Popen:
-    """Run a training script in a session of its own and wait until it reports FPS (it is sampling)."""
+def start_training_script(tmp_path, experiment: str, small: dict) -> subprocess.Popen:
+    """Run a training script of ``small`` in a session of its own and wait until it reports FPS (it is sampling)."""
     script = textwrap.dedent(
         f"""
         import sys
         from sf_config import make_cfg
         from sf_runtime import run_rl
         if __name__ == "__main__":
-            cfg = make_cfg(**{SMALL!r}, experiment={experiment!r}, train_dir={str(tmp_path)!r})
+            cfg = make_cfg(**{small!r}, experiment={experiment!r}, train_dir={str(tmp_path)!r})
             sys.exit(run_rl(cfg))
         """
     )
@@ -120,8 +122,8 @@ def start_training_script(tmp_path, experiment: str) -> subprocess.Popen:
     return proc
 
 
-def test_ctrl_c_saves_stops_children_and_returns_2(tmp_path):
-    proc = start_training_script(tmp_path, "interrupted")
+def test_ctrl_c_saves_stops_children_and_returns_2(tmp_path, small, small_cfg):
+    proc = start_training_script(tmp_path, "interrupted", small)
     children = psutil.Process(proc.pid).children(recursive=True)
     assert len(children) >= 4  # 2 rollout workers, 1 inference worker, 1 learner (and the fork server)
 
@@ -129,15 +131,15 @@ def test_ctrl_c_saves_stops_children_and_returns_2(tmp_path):
     output, _ = proc.communicate(timeout=120)
 
     assert proc.returncode == 2, output
-    state = CheckpointManager(small_cfg(tmp_path, experiment="interrupted"), 0).load()
+    state = CheckpointManager(small_cfg(experiment="interrupted"), 0).load()
     assert state is not None and state["env_steps"] > 0
     _gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
     assert not [name for name in os.listdir("/dev/shm") if name.startswith(f"sf_{proc.pid}_")]
 
 
-def test_children_of_a_killed_main_process_exit_and_leave_no_shared_memory(tmp_path):
-    proc = start_training_script(tmp_path, "killed")
+def test_children_of_a_killed_main_process_exit_and_leave_no_shared_memory(tmp_path, small):
+    proc = start_training_script(tmp_path, "killed", small)
     children = psutil.Process(proc.pid).children(recursive=True)
     assert len(children) >= 4
 

@@ -10,56 +10,25 @@ import pytest
 import torch
 
 from sf_config import make_cfg
-from sf_runtime import RunObserver, run_rl
+from sf_runtime import StopAtReward, run_rl
 
 torch.set_num_threads(1)
 
 TARGET_REWARD = 450.0
 
 
-class StopAtReward(RunObserver):
-    """Stops the run once the average reward of the last 100 episodes reaches the target."""
-
-    def __init__(self, target: float) -> None:
-        self.target = target
-        self.best = float("-inf")
-
-    def on_iteration(self, run):
-        reward = run.mean_reward(0)
-        if reward is not None and run.stats[0].num_episodes >= 100:
-            self.best = max(self.best, reward)
-            if reward >= self.target:
-                run.request_stop(f"average reward {reward:.1f} >= {self.target}")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("batched", [False, True], ids=["non_batched", "batched"])
 @pytest.mark.parametrize("async_rl", [False, True], ids=["sync", "async"])
-def test_serial_runner_learns_cartpole(tmp_path, async_rl, batched):
+def test_serial_runner_learns_cartpole(tmp_path, learning_config, async_rl, batched):
     observer = StopAtReward(TARGET_REWARD)
     cfg = make_cfg(
+        **learning_config(async_rl=async_rl, batched_sampling=batched, use_rnn=False, reward_scale=0.1, seed=1),
         env="CartPole-v1",
         experiment="cartpole",
         train_dir=str(tmp_path),
-        serial_mode=True,
-        async_rl=async_rl,
-        batched_sampling=batched,
-        device="cpu",
-        num_workers=1,
-        num_envs_per_worker=16,
-        worker_num_splits=1,
-        rollout=32,
-        batch_size=256,
-        num_batches_per_epoch=2,
-        num_epochs=4,
-        learning_rate=1e-3,
-        encoder_mlp_layers=[64, 64],
-        use_rnn=False,
-        reward_scale=0.1,
-        stats_avg=100,
         train_for_env_steps=1_000_000,
         train_for_seconds=300,
-        seed=1,
     )
 
     assert run_rl(cfg, observers=[observer]) == 0

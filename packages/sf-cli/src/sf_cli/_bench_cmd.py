@@ -11,10 +11,9 @@ from typing import Any
 import click
 
 from sf_cli._console import setup_console_logging
-from sf_cli._errors import Failure, reports_errors
-from sf_cli._options import common_options
+from sf_cli._errors import Failure
+from sf_cli._options import schema_subcommand, seconds_option, verbose_option
 from sf_cli._resolve import DEFAULT_ENV, TRAIN_HELP_DEFAULTS, command_args, import_env_modules, partial_cfg, resolve_cfg
-from sf_cli._schema_help import schema_command
 from sf_registry import make_env
 
 
@@ -72,30 +71,17 @@ def _bench_args(args: Sequence[str], seconds: float, temp_dir: str) -> list[str]
     return args + extra
 
 
-@schema_command(
+@schema_subcommand(
     "bench",
+    seconds_option("--env-seconds", minimum=0.1, default=5.0, help="Seconds of stepping one env with random actions."),
+    seconds_option(
+        "--seconds", minimum=1, default=30.0, help="Length of the training run (its train_for_seconds, unless given)."
+    ),
+    click.option("--skip-training", is_flag=True, help="Measure only the env step rate."),
+    verbose_option,
     cli_defaults={"env": TRAIN_HELP_DEFAULTS["env"]},
     short_help="Measure the env step rate and the training FPS on this machine.",
 )
-@click.option(
-    "--env-seconds",
-    type=click.FloatRange(min=0.1),
-    default=5.0,
-    show_default=True,
-    help="Seconds of stepping one env with random actions.",
-)
-@click.option(
-    "--seconds",
-    type=click.FloatRange(min=1),
-    default=30.0,
-    show_default=True,
-    help="Length of the training run (its train_for_seconds, unless given).",
-)
-@click.option("--skip-training", is_flag=True, help="Measure only the env step rate.")
-@click.option("-v", "--verbose", is_flag=True, help="Show the runtime's log on stderr.")
-@common_options
-@click.pass_context
-@reports_errors
 def bench_command(
     ctx: click.Context,
     env_seconds: float,

@@ -8,10 +8,8 @@ from typing import Any
 
 import click
 
-from sf_cli._errors import reports_errors
-from sf_cli._options import common_options
+from sf_cli._options import schema_subcommand
 from sf_cli._resolve import DEFAULT_ENV, TRAIN_HELP_DEFAULTS, command_args, import_env_modules, resolve_cfg
-from sf_cli._schema_help import schema_command
 from sf_config import GROUPS, PARAMETERS, Config, layer_saved_config
 
 _HIDDEN_KEYS = frozenset({"cli_args", "command_line"})
@@ -65,16 +63,13 @@ def format_config(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-@schema_command(
+@schema_subcommand(
     "config",
+    click.option("--changed", is_flag=True, help="Show only the values that differ from the schema defaults."),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON: {name: {value, source, group}}."),
     cli_defaults=TRAIN_HELP_DEFAULTS,
     short_help="Show the resolved configuration and the layer that set each value.",
 )
-@click.option("--changed", is_flag=True, help="Show only the values that differ from the schema defaults.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {name: {value, source, group}}.")
-@common_options
-@click.pass_context
-@reports_errors
 def config_command(ctx: click.Context, changed: bool, as_json: bool, env_modules: tuple[str, ...], **_: Any) -> None:
     """Print the configuration `sf-cli train` would use with the same arguments.
 

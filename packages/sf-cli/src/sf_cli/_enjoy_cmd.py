@@ -12,10 +12,9 @@ from typing import Any
 import click
 
 from sf_cli._console import setup_console_logging
-from sf_cli._errors import BadInput, reports_errors
-from sf_cli._options import common_options
+from sf_cli._errors import BadInput
+from sf_cli._options import schema_subcommand
 from sf_cli._resolve import import_env_modules, partial_cfg, resolve_cfg
-from sf_cli._schema_help import schema_command
 from sf_config import CONFIG_FILE, Config, config_path, experiment_dir, load_saved_config
 
 CLI_STATE_FILE = ".sf_cli.json"  # written by train (sf_cli._observers.EnvModulesRecorder)
@@ -63,11 +62,12 @@ def resolve_enjoy_cfg(args: Sequence[str], env_modules: Sequence[str]) -> Config
     return resolve_cfg(args, evaluation=True)
 
 
-@schema_command("enjoy", evaluation=True, short_help="Evaluate a trained experiment.")
-@click.option("-q", "--quiet", is_flag=True, help="Show only warnings and the result, not each episode.")
-@common_options
-@click.pass_context
-@reports_errors
+@schema_subcommand(
+    "enjoy",
+    click.option("-q", "--quiet", is_flag=True, help="Show only warnings and the result, not each episode."),
+    evaluation=True,
+    short_help="Evaluate a trained experiment.",
+)
 def enjoy_command(ctx: click.Context, quiet: bool, env_modules: tuple[str, ...], **_: Any) -> None:
     """Evaluate a trained experiment: run episodes with its latest (or best) checkpoint, render them or record a
     video, and print the average reward.

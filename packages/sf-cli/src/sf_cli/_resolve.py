@@ -9,29 +9,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from sf_config import Config, ConfigError, SFArgumentParser, parse_full_cfg, parse_sf_args
-from sf_registry import EnvSpec, env_spec, import_env_module
+from sf_registry import EnvDefaults, EnvSpec, env_spec, import_env_module
 
 DEFAULT_ENV = "CartPole-v1"
 """The env ``sf-cli train`` trains when no ``--env`` is given (a gymnasium classic-control env, no extra installs)."""
 
-DEFAULT_ENV_DEFAULTS: dict[str, Any] = {
-    "train_for_env_steps": 300_000,
-    "use_rnn": False,
-    "encoder_mlp_layers": [64, 64],
-    "learning_rate": 1e-3,
-    "reward_scale": 0.1,
-    "num_envs_per_worker": 8,
-    "batch_size": 256,
-    "num_batches_per_epoch": 2,
-    "num_epochs": 4,
-}
-"""sf-cli's defaults for :data:`DEFAULT_ENV` (its ``"env"`` layer), used only while the registry gives that env no
-default-override hook of its own: a feed-forward policy, updates sized for a small problem and a finite budget,
-so that ``sf-cli train`` balances the pole (average reward above 400 of 500) in about a minute on a laptop,
-instead of running the schema's unbounded budget with defaults made for large problems."""
+DEFAULT_ENV_DEFAULTS = EnvDefaults(
+    {
+        "train_for_env_steps": 300_000,
+        "use_rnn": False,
+        "encoder_mlp_layers": [64, 64],
+        "learning_rate": 1e-3,
+        "reward_scale": 0.1,
+        "num_envs_per_worker": 8,
+        "batch_size": 256,
+        "num_batches_per_epoch": 2,
+        "num_epochs": 4,
+    }
+)
+"""sf-cli's default-override hook for :data:`DEFAULT_ENV` (its ``"env"`` layer), used only while the registry gives
+that env no hook of its own: a feed-forward policy, updates sized for a small problem and a finite budget, so that
+``sf-cli train`` balances the pole (average reward above 400 of 500) in about a minute on a laptop, instead of running
+the schema's unbounded budget with defaults made for large problems."""
 
 TRAIN_HELP_DEFAULTS = {
     "env": f"{DEFAULT_ENV} (sf-cli's default env)",
@@ -81,12 +82,14 @@ def command_args(
 def apply_env_hooks(spec: EnvSpec, parser: SFArgumentParser, evaluation: bool) -> None:
     """Runs the env's registered hooks on the parser: its extra arguments, then its default overrides.
 
-    The built-in default env gets :data:`DEFAULT_ENV_DEFAULTS` when the registry gives it no override hook.
+    The built-in default env's override hook is :data:`DEFAULT_ENV_DEFAULTS` when the registry gives it none.
     """
+    override_defaults = spec.env_override_defaults_func
+    if override_defaults is None and spec.name == DEFAULT_ENV:
+        override_defaults = DEFAULT_ENV_DEFAULTS
     spec.add_extra_params(parser, evaluation=evaluation)
-    spec.override_defaults(parser)
-    if spec.name == DEFAULT_ENV and spec.env_override_defaults_func is None:
-        parser.set_defaults(**DEFAULT_ENV_DEFAULTS)
+    if override_defaults is not None:
+        override_defaults(spec.name, parser)
 
 
 def resolve_cfg(args: Sequence[str], *, evaluation: bool = False) -> Config:

@@ -10,10 +10,8 @@ from typing import Any
 import click
 
 from sf_cli._console import StatusLine, setup_console_logging
-from sf_cli._errors import reports_errors
-from sf_cli._options import common_options
+from sf_cli._options import schema_subcommand, seconds_option, verbose_option
 from sf_cli._resolve import DEFAULT_ENV, TRAIN_HELP_DEFAULTS, command_args, import_env_modules, resolve_cfg
-from sf_cli._schema_help import schema_command
 from sf_config import experiment_dir
 
 
@@ -31,27 +29,25 @@ def progress_mode(choice: str) -> str:
     return "bar" if sys.stderr.isatty() else "lines"
 
 
-@schema_command(
-    "train", cli_defaults=TRAIN_HELP_DEFAULTS, short_help="Train an agent (every schema parameter is an option)."
+@schema_subcommand(
+    "train",
+    click.option(
+        "--progress",
+        type=click.Choice(["auto", "bar", "lines", "none"]),
+        default="auto",
+        show_default=True,
+        help="Live progress on stderr: a bar on a terminal, plain periodic lines otherwise (auto), or nothing.",
+    ),
+    seconds_option(
+        "--progress-interval",
+        minimum=0.1,
+        default=10.0,
+        help="Seconds between progress lines when not drawing a bar.",
+    ),
+    verbose_option,
+    cli_defaults=TRAIN_HELP_DEFAULTS,
+    short_help="Train an agent (every schema parameter is an option).",
 )
-@click.option(
-    "--progress",
-    type=click.Choice(["auto", "bar", "lines", "none"]),
-    default="auto",
-    show_default=True,
-    help="Live progress on stderr: a bar on a terminal, plain periodic lines otherwise (auto), or nothing.",
-)
-@click.option(
-    "--progress-interval",
-    type=click.FloatRange(min=0.1),
-    default=10.0,
-    show_default=True,
-    help="Seconds between progress lines when not drawing a bar.",
-)
-@click.option("-v", "--verbose", is_flag=True, help="Show the runtime's log on stderr (INFO and above).")
-@common_options
-@click.pass_context
-@reports_errors
 def train_command(
     ctx: click.Context,
     progress: str,

@@ -15,6 +15,7 @@ Example:
     (4,)
 """
 
+from sf_registry._defaults import EnvDefaults
 from sf_registry._discovery import ENTRY_POINT_GROUP, import_env_module
 from sf_registry._env_config import EnvConfig
 from sf_registry._errors import (
@@ -34,6 +35,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ENTRY_POINT_GROUP",
     "EnvConfig",
+    "EnvDefaults",
     "EnvModuleImportError",
     "EnvNotFoundError",
     "EnvRegistryError",

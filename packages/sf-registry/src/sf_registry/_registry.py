@@ -248,7 +248,7 @@ def register_env(
         add_extra_params_func: Optional hook ``add_extra_params_func(env_name, parser, evaluation=False)`` that adds
             the env's command-line arguments.
         env_override_defaults_func: Optional hook ``env_override_defaults_func(env_name, parser)`` that overrides
-            parameter defaults for this env.
+            parameter defaults for this env; an :class:`EnvDefaults` table is such a hook.
 
     Returns:
         The EnvSpec now registered under name.

@@ -3,7 +3,8 @@
 Public names:
 
 - :func:`run_rl` trains as configured (``serial_mode`` picks the one-process runner) and returns a status code
-  (:class:`ExperimentStatus`); :class:`RunObserver` subclasses passed to it get callbacks during the run.
+  (:class:`ExperimentStatus`); :class:`RunObserver` subclasses passed to it get callbacks during the run
+  (:class:`StopAtReward` is one that stops the run once a policy's average reward reaches a target).
   :func:`make_runner` makes a :class:`Runner` instead, for Sample Factory 2-style scripts that register
   :class:`AlgoObserver` objects (and episodic-statistics handlers, which get :data:`EPISODIC` messages) before
   ``runner.init()`` and ``runner.run()``.
@@ -106,6 +107,7 @@ from sf_runtime.model import (
     model_device,
     nonlinearity,
 )
+from sf_runtime.observers import StopAtReward
 from sf_runtime.runners import (
     EPISODIC,
     AlgoObserver,
@@ -158,6 +160,7 @@ __all__ = [
     "RunDescription",
     "RunObserver",
     "Runner",
+    "StopAtReward",
     "SweepError",
     "SweepResult",
     "TimeLimitWrapper",

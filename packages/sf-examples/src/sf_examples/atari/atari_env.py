@@ -16,7 +16,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from sf_registry import register_env
+from sf_examples.env_family import EnvFamily
 from sf_runtime import atari_preprocessing
 
 ATARI_GAMES: dict[str, str] = {
@@ -72,27 +72,13 @@ ATARI_PPO_DEFAULTS: dict[str, Any] = {
 """The usual Atari PPO hyperparameters, as sf parameters (the "env" layer: the command line still wins)."""
 
 
-def _ale() -> Any:
-    try:
-        import ale_py
-    except ImportError as exc:
-        raise ImportError(
-            "the Atari examples need ale-py: install the extra with pip install 'sf-examples[atari]'"
-        ) from exc
-    gym.register_envs(ale_py)
-    return ale_py
-
-
 def ale_env_id(full_env_name: str) -> str:
     """The ALE v5 id of an ``atari_<game>`` name.
 
     Raises:
         ValueError: The name is not one of :data:`ATARI_GAMES`.
     """
-    game = ATARI_GAMES.get(full_env_name)
-    if game is None:
-        raise ValueError(f"unknown Atari env {full_env_name!r}; the Atari envs are {sorted(ATARI_GAMES)}")
-    return f"ALE/{game}-v5"
+    return f"ALE/{ATARI.id_of(full_env_name)}-v5"
 
 
 def make_atari_env(full_env_name: str, cfg: Any = None, env_config: Any = None, render_mode: str | None = None):
@@ -101,7 +87,7 @@ def make_atari_env(full_env_name: str, cfg: Any = None, env_config: Any = None, 
     Frame skip and frame stack come from ``cfg.env_frameskip`` and ``cfg.env_framestack`` (4 and 4 without a cfg).
     """
     env_id = ale_env_id(full_env_name)
-    _ale()
+    gym.register_envs(ATARI.require("ale_py", "ale-py"))
     env = gym.make(
         env_id,
         frameskip=1,
@@ -115,15 +101,16 @@ def make_atari_env(full_env_name: str, cfg: Any = None, env_config: Any = None, 
     return atari_preprocessing(env, frame_skip=frameskip, frame_stack=framestack)
 
 
-def atari_override_defaults(_env: str, parser: Any) -> None:
-    """Applies :data:`ATARI_PPO_DEFAULTS`."""
-    parser.set_defaults(**ATARI_PPO_DEFAULTS)
+ATARI = EnvFamily("Atari", ATARI_GAMES, make_atari_env, ATARI_PPO_DEFAULTS, extra="atari")
+"""The ``atari_<game>`` envs: :func:`make_atari_env` with :data:`ATARI_PPO_DEFAULTS`; their train/enjoy scripts."""
+
+atari_override_defaults = ATARI.override_defaults
+"""The default-override hook of every Atari env: :data:`ATARI_PPO_DEFAULTS`."""
 
 
 def register_atari_envs() -> None:
     """Registers every ``atari_<game>`` of :data:`ATARI_GAMES` with the Atari PPO defaults."""
-    for name in ATARI_GAMES:
-        register_env(name, make_atari_env, env_override_defaults_func=atari_override_defaults)
+    ATARI.register()
 
 
 # Imported as an --env-module (sf-cli), the module registers its envs.

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
-from sf_examples.atari.train_atari import parse_args
-from sf_runtime import enjoy
+from sf_examples.atari.atari_env import ATARI
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Script entry point: the exit status, which also unpacks as ``status, avg_reward``."""
-    return enjoy(parse_args(argv, evaluation=True))
-
+main = ATARI.enjoy  # the exit status, which also unpacks as ``status, avg_reward``
 
 if __name__ == "__main__":
     sys.exit(main())

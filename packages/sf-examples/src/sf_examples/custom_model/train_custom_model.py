@@ -26,7 +26,8 @@ from torch import nn
 
 from sf_config import Config
 from sf_examples.args import parse_args as parse_example_args
-from sf_registry import register_env
+from sf_examples.defaults import SMALL_PROBLEM_DEFAULTS
+from sf_registry import EnvDefaults, register_env
 from sf_runtime import Encoder, calc_num_elements, global_model_factory, nonlinearity, run_rl
 
 ENV_NAME = "grid_goal"
@@ -95,25 +96,21 @@ def add_grid_goal_args(_env: str, parser: Any, evaluation: bool = False) -> None
     parser.add_argument("--grid_max_steps", default=30, type=int, help="Steps before an episode is cut off")
 
 
-def grid_goal_override_defaults(_env: str, parser: Any) -> None:
-    """Defaults for this env: a feed-forward policy, two rollout workers of 8 envs each."""
-    parser.set_defaults(
-        async_rl=False,
-        num_workers=2,
-        num_envs_per_worker=8,
-        worker_num_splits=1,
-        rollout=32,
-        batch_size=256,
-        num_batches_per_epoch=2,
-        num_epochs=4,
-        use_rnn=False,
-        learning_rate=1e-3,
-        ppo_clip_ratio=0.2,
-        exploration_loss_coeff=0.01,
-        normalize_input=False,
-        gamma=0.97,
-        train_for_env_steps=300_000,
-    )
+grid_goal_override_defaults = EnvDefaults(
+    SMALL_PROBLEM_DEFAULTS,
+    {
+        "num_workers": 2,
+        "num_envs_per_worker": 8,
+        "num_batches_per_epoch": 2,
+        "num_epochs": 4,
+        "ppo_clip_ratio": 0.2,
+        "exploration_loss_coeff": 0.01,
+        "normalize_input": False,
+        "gamma": 0.97,
+        "train_for_env_steps": 300_000,
+    },
+)
+"""Defaults for this env (its default-override hook): a feed-forward policy, two rollout workers of 8 envs each."""
 
 
 class GridEncoder(Encoder):

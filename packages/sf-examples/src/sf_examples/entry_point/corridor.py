@@ -25,7 +25,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from sf_registry import register_env
+from sf_examples.defaults import ONE_PROCESS_DEFAULTS
+from sf_registry import EnvDefaults, register_env
 
 ENV_NAME = "sf_corridor"
 CELLS = 8
@@ -75,21 +76,10 @@ def make_corridor_env(full_env_name: str, cfg: Any = None, env_config: Any = Non
     return CorridorEnv(render_mode=render_mode)
 
 
-def corridor_override_defaults(_env: str, parser: Any) -> None:
-    """A small feed-forward policy trained in one process: the corridor is solved in a few thousand steps."""
-    parser.set_defaults(
-        serial_mode=True,
-        async_rl=False,
-        num_workers=1,
-        num_envs_per_worker=8,
-        worker_num_splits=1,
-        rollout=32,
-        batch_size=256,
-        use_rnn=False,
-        encoder_mlp_layers=[32],
-        learning_rate=1e-3,
-        train_for_env_steps=30_000,
-    )
+corridor_override_defaults = EnvDefaults(
+    ONE_PROCESS_DEFAULTS, {"num_envs_per_worker": 8, "encoder_mlp_layers": [32], "train_for_env_steps": 30_000}
+)
+"""The default-override hook: a small feed-forward policy trained in one process (solved in a few thousand steps)."""
 
 
 register_env(ENV_NAME, make_corridor_env, env_override_defaults_func=corridor_override_defaults)

@@ -19,22 +19,17 @@ from typing import Any
 
 from sf_config import Config, parse_sf_args
 from sf_examples.args import parse_args as parse_example_args
+from sf_examples.defaults import ONE_PROCESS_DEFAULTS
 from sf_runtime import run_rl
 
 # Shared by the three envs: a small MLP policy, no RNN, PPO-style epochs over 1024-sample rounds in one process.
 _COMMON: dict[str, Any] = {
-    "serial_mode": True,
-    "async_rl": False,
-    "num_workers": 1,
+    **ONE_PROCESS_DEFAULTS,  # its rollout is set for each env below
     "num_envs_per_worker": 16,
-    "worker_num_splits": 1,
-    "batch_size": 256,
-    "use_rnn": False,
     "encoder_mlp_layers": [64, 64],
     "value_bootstrap": True,  # all three end by time limit: bootstrap from the value there
     "ppo_clip_ratio": 0.2,
     "max_grad_norm": 0.5,
-    "learning_rate": 1e-3,
     "stats_avg": 100,
     "save_best_after": 0,
 }

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
-from sf_examples.mujoco.train_mujoco import parse_args
-from sf_runtime import enjoy
+from sf_examples.mujoco.mujoco_env import MUJOCO
 
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Script entry point: the exit status, which also unpacks as ``status, avg_reward``."""
-    return enjoy(parse_args(argv, evaluation=True))
-
+main = MUJOCO.enjoy  # the exit status, which also unpacks as ``status, avg_reward``
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -11,7 +11,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from sf_registry import register_env
+from sf_examples.env_family import EnvFamily
 
 MUJOCO_ENVS: dict[str, str] = {
     "mujoco_halfcheetah": "HalfCheetah-v5",
@@ -62,33 +62,26 @@ def gymnasium_id(full_env_name: str) -> str:
     Raises:
         ValueError: The name is not one of :data:`MUJOCO_ENVS`.
     """
-    env_id = MUJOCO_ENVS.get(full_env_name)
-    if env_id is None:
-        raise ValueError(f"unknown MuJoCo env {full_env_name!r}; the MuJoCo envs are {sorted(MUJOCO_ENVS)}")
-    return env_id
+    return MUJOCO.id_of(full_env_name)
 
 
 def make_mujoco_env(full_env_name: str, cfg: Any = None, env_config: Any = None, render_mode: str | None = None):
     """The env factory: ``gymnasium.make`` of the robot's v5 env."""
     env_id = gymnasium_id(full_env_name)
-    try:
-        import mujoco  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            "the MuJoCo examples need mujoco: install the extra with pip install 'sf-examples[mujoco]'"
-        ) from exc
+    MUJOCO.require("mujoco")
     return gym.make(env_id, render_mode=render_mode)
 
 
-def mujoco_override_defaults(_env: str, parser: Any) -> None:
-    """Applies :data:`MUJOCO_PPO_DEFAULTS`."""
-    parser.set_defaults(**MUJOCO_PPO_DEFAULTS)
+MUJOCO = EnvFamily("MuJoCo", MUJOCO_ENVS, make_mujoco_env, MUJOCO_PPO_DEFAULTS, extra="mujoco")
+"""The ``mujoco_<robot>`` envs: :func:`make_mujoco_env` with :data:`MUJOCO_PPO_DEFAULTS`; their train/enjoy scripts."""
+
+mujoco_override_defaults = MUJOCO.override_defaults
+"""The default-override hook of every MuJoCo env: :data:`MUJOCO_PPO_DEFAULTS`."""
 
 
 def register_mujoco_envs() -> None:
     """Registers every ``mujoco_<robot>`` of :data:`MUJOCO_ENVS` with the continuous-control defaults."""
-    for name in MUJOCO_ENVS:
-        register_env(name, make_mujoco_env, env_override_defaults_func=mujoco_override_defaults)
+    MUJOCO.register()
 
 
 # Imported as an --env-module (sf-cli), the module registers its envs.

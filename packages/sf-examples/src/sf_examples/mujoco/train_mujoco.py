@@ -12,24 +12,11 @@ The defaults are :data:`sf_examples.mujoco.mujoco_env.MUJOCO_PPO_DEFAULTS` (1M e
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
-from sf_config import Config
-from sf_examples.args import parse_args as parse_example_args
-from sf_examples.mujoco.mujoco_env import register_mujoco_envs
-from sf_runtime import run_rl
+from sf_examples.mujoco.mujoco_env import MUJOCO
 
-
-def parse_args(argv: Sequence[str] | None = None, evaluation: bool = False) -> Config:
-    """Resolves the command line with the MuJoCo defaults."""
-    register_mujoco_envs()
-    return parse_example_args(argv, evaluation=evaluation)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Script entry point: trains and returns the status (0 success, 1 failure, 2 interrupted)."""
-    return run_rl(parse_args(argv))
-
+parse_args = MUJOCO.parse_args  # resolves the command line with the MuJoCo defaults
+main = MUJOCO.train  # trains and returns the status (0 success, 1 failure, 2 interrupted)
 
 if __name__ == "__main__":
     sys.exit(main())

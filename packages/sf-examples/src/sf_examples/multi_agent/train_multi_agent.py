@@ -25,7 +25,8 @@ import numpy as np
 
 from sf_config import Config
 from sf_examples.args import parse_args as parse_example_args
-from sf_registry import register_env
+from sf_examples.defaults import ONE_PROCESS_DEFAULTS
+from sf_registry import EnvDefaults, register_env
 from sf_runtime import run_rl
 
 ENV_NAME = "rendezvous"
@@ -101,27 +102,21 @@ def add_rendezvous_args(_env: str, parser: Any, evaluation: bool = False) -> Non
     parser.add_argument("--rendezvous_agents", default=2, type=int, help="Number of agents that must meet")
 
 
-def rendezvous_override_defaults(_env: str, parser: Any) -> None:
-    """Defaults for this env: a small feed-forward policy shared by all agents."""
-    parser.set_defaults(
-        serial_mode=True,
-        async_rl=False,
-        num_workers=1,
-        num_envs_per_worker=8,
-        worker_num_splits=1,
-        rollout=32,
-        batch_size=256,
-        num_batches_per_epoch=2,
-        num_epochs=4,
-        use_rnn=False,
-        encoder_mlp_layers=[64, 64],
-        learning_rate=1e-3,
-        ppo_clip_ratio=0.2,
-        exploration_loss_coeff=0.01,
-        gamma=0.95,
-        value_bootstrap=True,
-        train_for_env_steps=500_000,
-    )
+rendezvous_override_defaults = EnvDefaults(
+    ONE_PROCESS_DEFAULTS,
+    {
+        "num_envs_per_worker": 8,
+        "num_batches_per_epoch": 2,
+        "num_epochs": 4,
+        "encoder_mlp_layers": [64, 64],
+        "ppo_clip_ratio": 0.2,
+        "exploration_loss_coeff": 0.01,
+        "gamma": 0.95,
+        "value_bootstrap": True,
+        "train_for_env_steps": 500_000,
+    },
+)
+"""Defaults for this env (its default-override hook): a small feed-forward policy shared by all agents."""
 
 
 def register_rendezvous_env() -> None:
