@@ -96,3 +96,14 @@ def test_enjoy_writes_sample_env_episodes_rows_to_csv_folder(tmp_path):
     assert [int(r["episode"]) for r in rows] == [1, 2, 3]
     assert all(float(r["reward"]) > 0 and int(r["length"]) > 0 for r in rows)
     assert [int(r["episode_number"]) for r in rows] == [0, 1, 2]
+
+
+def test_record_episode_statistics_is_not_added_twice():
+    """Sample Factory's Atari example wraps its envs in RecordEpisodeStatistics itself and sets the flag too."""
+    cfg = make_cfg(use_record_episode_statistics=True)
+    env = _apply_env_parameters(gym.wrappers.RecordEpisodeStatistics(HwcEnv()), cfg, None, 0)
+    wrappers = []
+    while isinstance(env, gym.Wrapper):
+        wrappers.append(type(env))
+        env = env.env
+    assert wrappers.count(gym.wrappers.RecordEpisodeStatistics) == 1

@@ -81,13 +81,24 @@ def create_env(
     return MultiAgentEnv(env, full_env_name, seed=seed)
 
 
+def _records_episode_statistics(env: Any) -> bool:
+    """Whether the factory wrapped the env in ``RecordEpisodeStatistics`` itself (a second one would fail its check)."""
+    import gymnasium
+
+    while isinstance(env, gymnasium.Wrapper):
+        if isinstance(env, gymnasium.wrappers.RecordEpisodeStatistics):
+            return True
+        env = env.env
+    return False
+
+
 def _apply_env_parameters(env: Any, cfg: Any, env_config: Any, seed: int | None, decorrelate: bool = False) -> Any:
     """The wrappers that the env parameters of the cfg ask for, on a single-agent env.
 
     * ``pixel_format="HWC"``: the env returns ``(H, W, C)`` images; they are transposed to ``(C, H, W)``, the layout
       of the conv encoders (``"CHW"``, the default, takes observations as they are).
-    * ``use_record_episode_statistics``: gymnasium's ``RecordEpisodeStatistics``; its ``info["episode"]`` return
-      and length are the episode statistics (:func:`sf_runtime.envs.episode_stats.episode_record`).
+    * ``use_record_episode_statistics``: gymnasium's ``RecordEpisodeStatistics`` (unless the factory added it, as
+      Sample Factory's Atari example does); its ``info["episode"]`` return and length are the episode statistics (:func:`sf_runtime.envs.episode_stats.episode_record`).
     * ``episode_counter``: each finished episode reports its number in this env (``episode_number``).
     * ``decorrelate`` (rollout workers pass ``decorrelate_envs_on_one_worker``): on its first reset, the env at
       ``vector_index`` i takes a random number (up to ``i * DecorrelatingReset.STEPS_PER_INDEX``) of random actions,
@@ -103,7 +114,7 @@ def _apply_env_parameters(env: Any, cfg: Any, env_config: Any, seed: int | None,
     shape = getattr(env.observation_space, "shape", None)
     if pixel_format == "HWC" and shape is not None and len(shape) == 3:
         env = PixelFormatChwWrapper(env)
-    if cfg_value(cfg, "use_record_episode_statistics", False):
+    if cfg_value(cfg, "use_record_episode_statistics", False) and not _records_episode_statistics(env):
         env = gymnasium.wrappers.RecordEpisodeStatistics(env)
     if cfg_value(cfg, "episode_counter", False):
         env = EpisodeCounterWrapper(env)
