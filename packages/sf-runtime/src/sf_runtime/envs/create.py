@@ -98,7 +98,8 @@ def _apply_env_parameters(env: Any, cfg: Any, env_config: Any, seed: int | None,
     * ``pixel_format="HWC"``: the env returns ``(H, W, C)`` images; they are transposed to ``(C, H, W)``, the layout
       of the conv encoders (``"CHW"``, the default, takes observations as they are).
     * ``use_record_episode_statistics``: gymnasium's ``RecordEpisodeStatistics`` (unless the factory added it, as
-      Sample Factory's Atari example does); its ``info["episode"]`` return and length are the episode statistics (:func:`sf_runtime.envs.episode_stats.episode_record`).
+      Sample Factory's Atari example does); its ``info["episode"]`` return and length are the episode statistics
+      (:func:`sf_runtime.envs.episode_stats.episode_record`).
     * ``episode_counter``: each finished episode reports its number in this env (``episode_number``).
     * ``decorrelate`` (rollout workers pass ``decorrelate_envs_on_one_worker``): on its first reset, the env at
       ``vector_index`` i takes a random number (up to ``i * DecorrelatingReset.STEPS_PER_INDEX``) of random actions,
