@@ -35,11 +35,15 @@ RUN = dict(
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Two short CartPole runs (20 s and 6 s) in one train_dir: (train_dir, {experiment: episode/reward points})."""
+    """Two short CartPole runs in one train_dir: (train_dir, {experiment: episode/reward points}).
+
+    The runs are bounded by env steps, not seconds: on a busy machine a run then takes longer instead of learning less,
+    and the summaries' interval (a fiftieth of the run so far) still gives its curve its points.
+    """
     torch.set_num_threads(1)
     train_dir = tmp_path_factory.mktemp("curves")
-    for experiment, seconds, seed in (("cp_seed1", 20, 1), ("cp_seed2", 6, 2)):
-        cfg = make_cfg(**RUN, experiment=experiment, train_dir=str(train_dir), train_for_seconds=seconds, seed=seed)
+    for experiment, steps, seed in (("cp_seed1", 100_000, 1), ("cp_seed2", 20_000, 2)):
+        cfg = make_cfg(**RUN, experiment=experiment, train_dir=str(train_dir), train_for_env_steps=steps, seed=seed)
         assert run_rl(cfg) == 0
     points = {e: load_scalars(train_dir / e / ".summary" / "0")["episode/reward"] for e in ("cp_seed1", "cp_seed2")}
     return train_dir, points
