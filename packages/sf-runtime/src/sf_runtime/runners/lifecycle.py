@@ -14,11 +14,11 @@ A runner owns sampling and learning; everything around them is the same for ever
   * training and performance statistics (``train/*``, ``perf/*``) every ``experiment_summaries_interval`` seconds;
   * episode statistics (``episode/*``): the first time as soon as a policy finished as many episodes in this run
     as the run has envs (``num_workers * num_envs_per_worker``, at most ``stats_avg``: not only the few shortest
-    episodes, which finish first), without waiting for an interval; then as soon as new episodes finished, at most
-    once every
-    ``clamp(run seconds / 50, 0.5, experiment_summaries_interval)`` seconds: a learning curve starts at the first
-    episodes (a new CartPole run at the random policy's ~20) and has about 50 points after 25 seconds, while a long
-    run writes them every ``experiment_summaries_interval`` seconds, like the rest;
+    episodes, which finish first), without waiting for an interval; then as soon as new episodes finished, once
+    ``clamp(run seconds / 50, 0.5, experiment_summaries_interval)`` seconds passed or the run made a hundredth of
+    ``train_for_env_steps`` since the last point: a learning curve starts at the first episodes (a new CartPole run
+    at the random policy's ~20) and has about 50 points after 25 seconds and about 100 over a bounded run however fast
+    the machine, while a long run writes them every ``experiment_summaries_interval`` seconds, like the rest;
 - the observers of the run (:class:`RunObserver`).
 
 How a run ends (status codes, Ctrl-C and SIGTERM) is :mod:`sf_runtime.outcome`'s; the cfg the lifecycle receives is
@@ -57,6 +57,8 @@ _REPORT_INTERVAL_SEC = 5.0
 # experiment_summaries_interval) seconds (see the module docstring).
 _EPISODE_MIN_INTERVAL_SEC = 0.5
 _EPISODE_POINTS_RATE = 50.0
+# ... or once the run made train_for_env_steps / _EPISODE_POINTS_PER_RUN env steps since the last point.
+_EPISODE_POINTS_PER_RUN = 100
 
 
 class CheckpointableLearner(Protocol):
@@ -170,6 +172,7 @@ class ExperimentLifecycle:
         self._last_best_save = now
         self._last_summary = now
         self._last_episode_summary = now
+        self._last_episode_summary_steps = 0
         self._last_flush = now
         self._last_milestone = now
         self._last_report = now
@@ -209,7 +212,7 @@ class ExperimentLifecycle:
         self.env_steps[policy_id] = int(state.get("env_steps", 0))
         self._session_start_steps[policy_id] = self.env_steps[policy_id]
         self._prior_train_seconds = max(self._prior_train_seconds, float(state.get("train_seconds", 0.0)))
-        self._last_report_steps = self.total_env_steps
+        self._last_report_steps = self._last_episode_summary_steps = self.total_env_steps
         log.info(
             "Policy %d: resumed from checkpoint at %d env steps, policy version %d",
             policy_id,
@@ -302,10 +305,10 @@ class ExperimentLifecycle:
         if now - self._last_summary >= self.cfg.experiment_summaries_interval:
             self.write_summaries(learners)
             self._last_summary = self._last_episode_summary = now
-        elif (
-            self._first_episodes_unwritten() or now - self._last_episode_summary >= self.episode_summary_interval()
-        ) and self.write_episode_summaries():
+            self._last_episode_summary_steps = self.total_env_steps
+        elif self._episode_summary_due(now) and self.write_episode_summaries():
             self._last_episode_summary = now
+            self._last_episode_summary_steps = self.total_env_steps
         if now - self._last_flush >= self.cfg.flush_summaries_interval:
             for writer in self.summaries.values():
                 writer.flush()
@@ -336,6 +339,12 @@ class ExperimentLifecycle:
         """Seconds between two summaries of the episode statistics now (see the module docstring)."""
         longest = float(self.cfg.experiment_summaries_interval)
         return min(longest, max(_EPISODE_MIN_INTERVAL_SEC, self.session_seconds / _EPISODE_POINTS_RATE))
+
+    def _episode_summary_due(self, now: float) -> bool:
+        if self._first_episodes_unwritten() or now - self._last_episode_summary >= self.episode_summary_interval():
+            return True
+        steps_per_point = self.cfg.train_for_env_steps * len(self.policy_ids) / _EPISODE_POINTS_PER_RUN
+        return self.total_env_steps - self._last_episode_summary_steps >= steps_per_point
 
     def _first_episodes_unwritten(self) -> bool:
         """True when a policy has no episode summary in this run yet and finished enough episodes for its first one:
