@@ -16,6 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from sf_runtime.envs import create_env
 from sf_runtime.errors import SetupError
 from sf_runtime.integrations import hub_enjoy
 from sf_runtime.learning import Learner
-from sf_runtime.model import actions_to_env
+from sf_runtime.model import actions_to_env, model_device
 from sf_runtime.outcome import STATUS_FAILURE, STATUS_INTERRUPTED, STATUS_SUCCESS
 from sf_runtime.registrations import refuse_in_child_bootstrap
 from sf_runtime.torch_setup import torch_device
@@ -235,58 +236,71 @@ def _enjoy(cfg: Any) -> EnjoyResult:
             int(state.get("env_steps", 0)),
         )
         sink = _FrameSink(cfg, env)
-
-        num_agents = env.num_agents
-        rnn_states = torch.zeros((num_agents, actor_critic.rnn_state_size), device=device)
-        episode_rewards: list[float] = []
-        episode_rows: list[dict[str, Any]] = []
-        max_episodes = _max_episodes(cfg)
-        current_rewards = np.zeros(num_agents, dtype=np.float64)
-        num_frames = 0
-        obs_list, _ = env.reset(seed=cfg.seed)
-        sink.frame()
-
-        while num_frames < cfg.max_num_frames and len(episode_rewards) < max_episodes:
-            with torch.no_grad():
-                obs = actor_critic.normalize_obs(_stack_obs(obs_list, device))
-                out = actor_critic(obs, rnn_states, deterministic=cfg.eval_deterministic)
-            rnn_states = out["new_rnn_states"]
-            actions = _per_agent(out["actions"], env.action_space)
-            for _ in range(action_repeat):
-                obs_list, rewards, terminated, truncated, infos = env.step(actions)
-                num_frames += 1
-                current_rewards += np.asarray(rewards, dtype=np.float64)
-                sink.frame()
-                done = [t or u for t, u in zip(terminated, truncated, strict=True)]
-                if any(done):
-                    break
-
-            for agent in np.flatnonzero(done):
-                episode = infos[agent].get("episode") if infos[agent] else None
-                reward = float(episode["reward"]) if episode else float(current_rewards[agent])
-                episode_rewards.append(reward)
-                episode_rows.append({"episode": len(episode_rewards), "agent": int(agent), **(episode or {})})
-                episode_rows[-1]["reward"] = reward
-                current_rewards[agent] = 0.0
-                rnn_states[agent] = 0.0
-                sink.episode_ended()
-                log.info("Episode %d finished (agent %d): reward %.3f", len(episode_rewards), agent, reward)
+        played = _play(cfg, env, actor_critic, sink, action_repeat)
     finally:
         if sink is not None:
             sink.close()
         env.close()
 
+    episode_rewards, episode_rows = played.rewards, played.rows
     if cfg.get("csv_folder_name"):
         _write_episode_csv(cfg, episode_rows)
     if episode_rewards:
         avg_reward = float(np.mean(episode_rewards))
     else:
         log.warning("No episode finished within max_num_frames=%s: averaging the unfinished ones", cfg.max_num_frames)
-        avg_reward = float(np.mean(current_rewards))
+        avg_reward = float(np.mean(played.unfinished_rewards))
     message = f"Average reward over {len(episode_rewards)} episodes: {avg_reward:.3f}"
     print(message)
     log.info("%s", message)
     return EnjoyResult(STATUS_SUCCESS, avg_reward, episode_rewards)
+
+
+@dataclass
+class _Played:
+    """What :func:`_play` saw: the finished episodes' rewards and CSV rows, and the unfinished ones' rewards so far."""
+
+    rewards: list[float]
+    rows: list[dict[str, Any]]
+    unfinished_rewards: np.ndarray
+
+
+def _play(cfg: Any, env: Any, actor_critic: Any, sink: _FrameSink, action_repeat: int) -> _Played:
+    """Run the policy in ``env`` until ``max_num_frames`` or enough episodes (see :func:`_max_episodes`)."""
+    num_agents = env.num_agents
+    rnn_states = torch.zeros((num_agents, actor_critic.rnn_state_size), device=model_device(actor_critic))
+    played = _Played([], [], np.zeros(num_agents, dtype=np.float64))
+    current_rewards = played.unfinished_rewards
+    max_episodes = _max_episodes(cfg)
+    num_frames = 0
+    obs_list, _ = env.reset(seed=cfg.seed)
+    sink.frame()
+    while num_frames < cfg.max_num_frames and len(played.rewards) < max_episodes:
+        with torch.no_grad():
+            obs = actor_critic.normalize_obs(_stack_obs(obs_list, rnn_states.device))
+            out = actor_critic(obs, rnn_states, deterministic=cfg.eval_deterministic)
+        rnn_states = out["new_rnn_states"]
+        actions = _per_agent(out["actions"], env.action_space)
+        for _ in range(action_repeat):
+            obs_list, rewards, terminated, truncated, infos = env.step(actions)
+            num_frames += 1
+            current_rewards += np.asarray(rewards, dtype=np.float64)
+            sink.frame()
+            done = [t or u for t, u in zip(terminated, truncated, strict=True)]
+            if any(done):
+                break
+
+        for agent in np.flatnonzero(done):
+            episode = infos[agent].get("episode") if infos[agent] else None
+            reward = float(episode["reward"]) if episode else float(current_rewards[agent])
+            played.rewards.append(reward)
+            played.rows.append({"episode": len(played.rewards), "agent": int(agent), **(episode or {})})
+            played.rows[-1]["reward"] = reward
+            current_rewards[agent] = 0.0
+            rnn_states[agent] = 0.0
+            sink.episode_ended()
+            log.info("Episode %d finished (agent %d): reward %.3f", len(played.rewards), agent, reward)
+    return played
 
 
 def _max_episodes(cfg: Any) -> int:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sf_runtime.launcher.processes import ProcessesBackend
 from sf_runtime.launcher.report import SweepReporter
@@ -192,21 +192,7 @@ def run_sweep(
         ray_address=ray_address,
         cwd=Path(cwd).absolute() if cwd is not None else None,
     )
-    specs = description.generate_runs(Path(train_dir).absolute())
-    records = [RunRecord(spec) for spec in specs]
-    for record in records:
-        if finished_earlier(record.spec.run_dir):
-            record.state, record.exit_code = SKIPPED, 0
-    reporter = SweepReporter(description.run_name, records, stream=stream, live=live)
-    todo = sum(r.state == PENDING for r in records)
-    sweep_dir = specs[0].run_dir.parent
-    reporter.line(
-        f"{description.run_name}: {len(records)} runs in {sweep_dir}; {len(records) - todo} finished earlier, "
-        f"{todo} to run ({executor.describe()})"
-    )
-    for record in records:
-        if record.state == SKIPPED:
-            reporter.event(record)
+    records, reporter = _announce(description, executor, Path(train_dir).absolute(), stream, live)
     started = time.monotonic()
     stop = StopRequest()
     with _stop_signals(stop):
@@ -217,3 +203,25 @@ def run_sweep(
     result = SweepResult(description.run_name, records, stop.requested, time.monotonic() - started)
     reporter.summary(result)
     return result
+
+
+def _announce(
+    description: RunDescription, executor: Any, train_dir: Path, stream: TextIO | None, live: bool | None
+) -> tuple[list[RunRecord], SweepReporter]:
+    """The sweep's run records (those that finished earlier marked skipped) and its reporter, which has said what
+    will run."""
+    specs = description.generate_runs(train_dir)
+    records = [RunRecord(spec) for spec in specs]
+    for record in records:
+        if finished_earlier(record.spec.run_dir):
+            record.state, record.exit_code = SKIPPED, 0
+    reporter = SweepReporter(description.run_name, records, stream=stream, live=live)
+    todo = sum(r.state == PENDING for r in records)
+    reporter.line(
+        f"{description.run_name}: {len(records)} runs in {specs[0].run_dir.parent}; {len(records) - todo} finished "
+        f"earlier, {todo} to run ({executor.describe()})"
+    )
+    for record in records:
+        if record.state == SKIPPED:
+            reporter.event(record)
+    return records, reporter
