@@ -46,6 +46,25 @@ LEARNING_CONFIG = dict(
 rollouts of 32, 2 minibatches of 256 per round, 4 epochs, a 64-64 MLP, averages over 100 episodes."""
 
 
+SERIAL_CONFIG = dict(
+    env="CartPole-v1",
+    serial_mode=True,
+    device="cpu",
+    num_workers=1,
+    num_envs_per_worker=8,
+    worker_num_splits=1,
+    rollout=16,
+    batch_size=64,
+    num_batches_per_epoch=2,
+    num_epochs=1,
+    encoder_mlp_layers=[16],
+    use_rnn=False,
+    seed=0,
+)
+"""The base of the small serial runs of the runner and lifecycle tests: 8 CartPole envs x rollouts of 16 = 128
+samples, one training round of 2 minibatches per collection, a 16-unit MLP, seeded."""
+
+
 def _layered_over(base: Mapping):
     def make(*layers: Mapping, without: Iterable[str] = (), **overrides) -> dict:
         cfg = dict(base)
@@ -72,6 +91,24 @@ def run_config():
 def learning_config():
     """:data:`LEARNING_CONFIG` with layers and overrides, as :func:`run_config` does it."""
     return _layered_over(LEARNING_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def serial_config():
+    """:data:`SERIAL_CONFIG` with layers and overrides, as :func:`run_config` does it."""
+    return _layered_over(SERIAL_CONFIG)
+
+
+@pytest.fixture
+def small_cfg(serial_config):
+    """The resolved config of a small serial run: ``small_cfg(train_dir, experiment="exp", **overrides)``."""
+
+    def make(train_dir, experiment: str = "exp", **overrides):
+        from sf_config import make_cfg
+
+        return make_cfg(**serial_config(experiment=experiment, train_dir=str(train_dir), **overrides))
+
+    return make
 
 
 def sf_segments() -> set[str]:

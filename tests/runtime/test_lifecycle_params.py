@@ -6,31 +6,11 @@ import time
 
 import torch
 
-from sf_config import experiment_dir, make_cfg
+from sf_config import experiment_dir
 from sf_runtime import RunObserver, run_rl
 from sf_runtime.storage import CheckpointManager
 
 torch.set_num_threads(1)
-
-SMALL = dict(
-    env="CartPole-v1",
-    serial_mode=True,
-    device="cpu",
-    num_workers=1,
-    num_envs_per_worker=8,
-    worker_num_splits=1,
-    rollout=16,
-    batch_size=64,
-    num_batches_per_epoch=2,
-    num_epochs=1,
-    encoder_mlp_layers=[16],
-    use_rnn=False,
-    seed=0,
-)
-
-
-def small_cfg(tmp_path, experiment="exp", **overrides):
-    return make_cfg(**{**SMALL, "experiment": experiment, "train_dir": str(tmp_path), **overrides})
 
 
 class SlowIterations(RunObserver):
@@ -38,7 +18,7 @@ class SlowIterations(RunObserver):
         time.sleep(1.05)
 
 
-def test_milestones_are_kept_while_regular_checkpoints_rotate(tmp_path):
+def test_milestones_are_kept_while_regular_checkpoints_rotate(tmp_path, small_cfg):
     cfg = small_cfg(tmp_path, train_for_env_steps=128 * 4, save_every_sec=1, keep_checkpoints=1, save_milestones_sec=1)
     assert run_rl(cfg, observers=[SlowIterations()]) == 0
     manager = CheckpointManager(cfg, 0)
@@ -49,13 +29,13 @@ def test_milestones_are_kept_while_regular_checkpoints_rotate(tmp_path):
     assert manager.load()["env_steps"] == 512  # resuming reads the regular checkpoints only
 
 
-def test_no_milestones_by_default(tmp_path):
+def test_no_milestones_by_default(tmp_path, small_cfg):
     cfg = small_cfg(tmp_path, train_for_env_steps=256)
     assert run_rl(cfg) == 0
     assert CheckpointManager(cfg, 0).list_milestones() == []
 
 
-def test_log_to_file_switches_sf_log(tmp_path):
+def test_log_to_file_switches_sf_log(tmp_path, small_cfg):
     on = small_cfg(tmp_path, train_for_env_steps=128)
     assert run_rl(on) == 0
     assert (experiment_dir(on) / "sf_log.txt").stat().st_size > 0
@@ -65,7 +45,7 @@ def test_log_to_file_switches_sf_log(tmp_path):
     assert not (experiment_dir(off) / "sf_log.txt").exists()
 
 
-def test_flush_summaries_interval_reaches_the_writer(tmp_path, monkeypatch):
+def test_flush_summaries_interval_reaches_the_writer(tmp_path, monkeypatch, small_cfg):
     from sf_runtime import storage
 
     seen = []

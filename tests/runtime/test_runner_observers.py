@@ -22,26 +22,20 @@ from sf_runtime import (
 
 torch.set_num_threads(1)
 
-SMALL = dict(
-    env="CartPole-v1",
-    serial_mode=True,
-    device="cpu",
-    num_workers=1,
-    num_envs_per_worker=4,
-    worker_num_splits=1,
-    rollout=16,
-    batch_size=64,
-    num_batches_per_epoch=1,
-    num_epochs=1,
-    encoder_mlp_layers=[8],
-    use_rnn=False,
-    seed=0,
-    experiment_summaries_interval=1,
-)
 
+@pytest.fixture
+def small_cfg(serial_config):
+    """A serial run of 4 envs, one minibatch per round, summaries every second."""
 
-def small_cfg(tmp_path, **overrides):
-    return make_cfg(**{**SMALL, "experiment": "runner", "train_dir": str(tmp_path), **overrides})
+    def make(train_dir, **overrides):
+        layer = dict(num_envs_per_worker=4, num_batches_per_epoch=1, encoder_mlp_layers=[8])
+        return make_cfg(
+            **serial_config(
+                layer, experiment_summaries_interval=1, experiment="runner", **overrides, train_dir=str(train_dir)
+            )
+        )
+
+    return make
 
 
 class CartPoleWithExtraStats(gym.Wrapper):
@@ -92,7 +86,7 @@ class Recorder(AlgoObserver):
         self.calls.append("on_stop")
 
 
-def test_algo_observers_see_the_run_through_the_runner(tmp_path):
+def test_algo_observers_see_the_run_through_the_runner(tmp_path, small_cfg):
     recorder = Recorder(stop_after=3)
     cfg, runner = make_runner(small_cfg(tmp_path))
     assert isinstance(runner, Runner) and runner.cfg is cfg
@@ -115,7 +109,7 @@ def test_algo_observers_see_the_run_through_the_runner(tmp_path):
     assert all(event.step != 123 for event in answers)
 
 
-def test_episodic_stats_handlers_get_each_episode_with_its_extra_stats(tmp_path):
+def test_episodic_stats_handlers_get_each_episode_with_its_extra_stats(tmp_path, small_cfg):
     register_env("test_runner_cartpole_extra_stats", make_cartpole_with_extra_stats)
     messages = []
 
@@ -135,7 +129,7 @@ def test_episodic_stats_handlers_get_each_episode_with_its_extra_stats(tmp_path)
         assert episode["reward"] == episode["length"] > 0  # CartPole: reward 1 per step
 
 
-def test_run_observers_get_training_steps_and_episodes(tmp_path):
+def test_run_observers_get_training_steps_and_episodes(tmp_path, small_cfg):
     class Counter(RunObserver):
         def __init__(self):
             self.steps, self.episodes = [], []
@@ -152,7 +146,7 @@ def test_run_observers_get_training_steps_and_episodes(tmp_path):
     assert counter.episodes and all(pid == 0 and reward == length for pid, reward, length in counter.episodes)
 
 
-def test_a_run_observer_can_be_registered_on_a_runner_too(tmp_path):
+def test_a_run_observer_can_be_registered_on_a_runner_too(tmp_path, small_cfg):
     class Stopper(RunObserver):
         started = False
 
@@ -165,7 +159,7 @@ def test_a_run_observer_can_be_registered_on_a_runner_too(tmp_path):
     assert runner.init() == 0 and runner.run() == 0 and Stopper.started
 
 
-def test_run_before_init_and_bad_registrations_are_refused(tmp_path):
+def test_run_before_init_and_bad_registrations_are_refused(tmp_path, small_cfg):
     _, runner = make_runner(small_cfg(tmp_path))
     with pytest.raises(RuntimeError, match=r"needs a successful Runner.init\(\) first"):
         runner.run()
@@ -176,7 +170,7 @@ def test_run_before_init_and_bad_registrations_are_refused(tmp_path):
     assert not (tmp_path / "runner").exists()
 
 
-def test_init_fails_on_an_invalid_configuration(tmp_path, caplog):
+def test_init_fails_on_an_invalid_configuration(tmp_path, caplog, small_cfg):
     cfg = small_cfg(tmp_path)
     cfg.worker_num_splits = 3  # 4 envs per worker do not split in 3; set after validation
     recorder = Recorder()

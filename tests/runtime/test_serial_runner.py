@@ -25,27 +25,6 @@ from sf_runtime.storage import CheckpointManager
 
 torch.set_num_threads(1)
 
-# 8 CartPole envs x rollout 16 = 128 samples = one training batch per collection round.
-SMALL = dict(
-    env="CartPole-v1",
-    serial_mode=True,
-    device="cpu",
-    num_workers=1,
-    num_envs_per_worker=8,
-    worker_num_splits=1,
-    rollout=16,
-    batch_size=64,
-    num_batches_per_epoch=2,
-    num_epochs=1,
-    encoder_mlp_layers=[16],
-    use_rnn=False,
-    seed=0,
-)
-
-
-def small_cfg(tmp_path, experiment="exp", **overrides):
-    return make_cfg(**{**SMALL, "experiment": experiment, "train_dir": str(tmp_path), **overrides})
-
 
 class Recorder(RunObserver):
     """Records what the run looked like from the outside."""
@@ -69,7 +48,7 @@ class Recorder(RunObserver):
         self.final_steps = run.total_env_steps
 
 
-def test_stops_at_train_for_env_steps_and_saves(tmp_path):
+def test_stops_at_train_for_env_steps_and_saves(tmp_path, small_cfg):
     recorder = Recorder()
     cfg = small_cfg(tmp_path, train_for_env_steps=1000)
     assert run_rl(cfg, observers=[recorder]) == 0
@@ -83,7 +62,7 @@ def test_stops_at_train_for_env_steps_and_saves(tmp_path):
     assert state["policy_version"] == state["learner"]["policy_version"] > 0
 
 
-def test_stops_at_train_for_seconds(tmp_path):
+def test_stops_at_train_for_seconds(tmp_path, small_cfg):
     cfg = small_cfg(tmp_path, train_for_seconds=1)
     recorder = Recorder()
     assert run_rl(cfg, observers=[recorder]) == 0
@@ -99,7 +78,7 @@ class SlowIterations(RunObserver):
 
 
 @pytest.mark.parametrize("use_frameskip", [True, False])
-def test_frameskip_counts_env_frames_and_summaries_can_use_agent_steps(tmp_path, use_frameskip):
+def test_frameskip_counts_env_frames_and_summaries_can_use_agent_steps(tmp_path, use_frameskip, small_cfg):
     cfg = small_cfg(tmp_path, env_frameskip=2, summaries_use_frameskip=use_frameskip, train_for_env_steps=512)
     assert run_rl(cfg) == 0
     assert CheckpointManager(cfg, 0).load()["env_steps"] == 512  # 2 collection rounds of 128 agent steps x 2 frames
@@ -108,14 +87,14 @@ def test_frameskip_counts_env_frames_and_summaries_can_use_agent_steps(tmp_path,
     assert events.Scalars("perf/policy_version")[-1].step == (512 if use_frameskip else 256)
 
 
-def test_periodic_checkpoints_keep_the_latest(tmp_path):
+def test_periodic_checkpoints_keep_the_latest(tmp_path, small_cfg):
     cfg = small_cfg(tmp_path, train_for_env_steps=128 * 4, save_every_sec=1, keep_checkpoints=2)
     assert run_rl(cfg, observers=[SlowIterations()]) == 0
     infos = CheckpointManager(cfg, 0).list_checkpoints()
     assert [info.env_steps for info in infos] == [384, 512]
 
 
-def test_resume_continues_steps_weights_optimizer_and_normalizers(tmp_path):
+def test_resume_continues_steps_weights_optimizer_and_normalizers(tmp_path, small_cfg):
     first = Recorder()
     assert run_rl(small_cfg(tmp_path, train_for_env_steps=512), observers=[first]) == 0
     assert first.final_steps == 512
@@ -143,10 +122,10 @@ def test_resume_continues_steps_weights_optimizer_and_normalizers(tmp_path):
     assert CheckpointManager(cfg, 0).load()["env_steps"] == 1024
 
 
-def test_resume_layers_the_saved_config_under_given_values(tmp_path):
+def test_resume_layers_the_saved_config_under_given_values(tmp_path, small_cfg, serial_config):
     assert run_rl(small_cfg(tmp_path, train_for_env_steps=256, encoder_mlp_layers=[24])) == 0
     # Given again: only what changes. The model size must come from config.json for the checkpoint to fit.
-    given = {k: v for k, v in SMALL.items() if k != "encoder_mlp_layers"}
+    given = serial_config(without=["encoder_mlp_layers"])
     cfg = make_cfg(**given, experiment="exp", train_dir=str(tmp_path), train_for_env_steps=512)
     assert cfg.encoder_mlp_layers != [24]
     runner = SerialRunner(layer_saved_config(cfg))  # what run_rl does before it builds a runner
@@ -163,21 +142,21 @@ def test_resume_layers_the_saved_config_under_given_values(tmp_path):
     assert CheckpointManager(cfg, 0).load()["env_steps"] == 512
 
 
-def test_restart_behavior_restart_starts_from_zero(tmp_path):
+def test_restart_behavior_restart_starts_from_zero(tmp_path, small_cfg):
     assert run_rl(small_cfg(tmp_path, train_for_env_steps=256)) == 0
     recorder = Recorder()
     assert run_rl(small_cfg(tmp_path, train_for_env_steps=256, restart_behavior="restart"), observers=[recorder]) == 0
     assert recorder.start_steps == 0
 
 
-def test_sync_mode_has_zero_policy_lag(tmp_path):
+def test_sync_mode_has_zero_policy_lag(tmp_path, small_cfg):
     recorder = Recorder()
     cfg = small_cfg(tmp_path, async_rl=False, batch_size=128, num_batches_per_epoch=1, train_for_env_steps=128 * 5)
     assert run_rl(cfg, observers=[recorder]) == 0
     assert recorder.lags == [(0.0, 0.0)] * 5
 
 
-def test_sync_mode_drops_what_does_not_fill_a_batch(tmp_path, caplog):
+def test_sync_mode_drops_what_does_not_fill_a_batch(tmp_path, caplog, small_cfg):
     # 8 trajectories per collection round, 6 per batch: 2 of every 8 are dropped rather than trained on stale.
     recorder = Recorder()
     cfg = small_cfg(tmp_path, async_rl=False, batch_size=96, num_batches_per_epoch=1, train_for_env_steps=128 * 3)
@@ -186,7 +165,7 @@ def test_sync_mode_drops_what_does_not_fill_a_batch(tmp_path, caplog):
     assert recorder.lags == [(0.0, 0.0)] * 3
 
 
-def test_async_mode_trains_one_batch_behind(tmp_path):
+def test_async_mode_trains_one_batch_behind(tmp_path, small_cfg):
     recorder = Recorder()
     cfg = small_cfg(tmp_path, async_rl=True, batch_size=128, num_batches_per_epoch=1, train_for_env_steps=128 * 5)
     assert run_rl(cfg, observers=[recorder]) == 0
@@ -195,7 +174,7 @@ def test_async_mode_trains_one_batch_behind(tmp_path):
     assert recorder.lags == [(0.0, 0.0)] + [(1.0, 1.0)] * 3
 
 
-def test_same_seed_same_weights(tmp_path):
+def test_same_seed_same_weights(tmp_path, small_cfg):
     states = []
     for experiment in ("a", "b"):
         cfg = small_cfg(tmp_path, experiment=experiment, train_for_env_steps=512, seed=7)
@@ -204,7 +183,7 @@ def test_same_seed_same_weights(tmp_path):
     torch.testing.assert_close(states[0], states[1], rtol=0, atol=0)
 
 
-def test_two_policies_share_the_agents(tmp_path):
+def test_two_policies_share_the_agents(tmp_path, small_cfg):
     cfg = small_cfg(tmp_path, num_policies=2, train_for_env_steps=256)
     recorder = Recorder()
     assert run_rl(cfg, observers=[recorder]) == 0
@@ -214,7 +193,7 @@ def test_two_policies_share_the_agents(tmp_path):
         assert state["learner"]["policy_id"] == pid
 
 
-def test_resume_with_only_the_experiment_named_takes_every_policy_from_config_json(tmp_path):
+def test_resume_with_only_the_experiment_named_takes_every_policy_from_config_json(tmp_path, small_cfg):
     cfg = small_cfg(tmp_path, num_policies=2, train_for_env_steps=256)
     assert run_rl(cfg) == 0
 
@@ -228,12 +207,12 @@ def test_resume_with_only_the_experiment_named_takes_every_policy_from_config_js
         assert CheckpointManager(cfg, pid).load()["env_steps"] >= 512
 
 
-def test_policy_without_agents_is_a_failure(tmp_path, caplog):
+def test_policy_without_agents_is_a_failure(tmp_path, caplog, small_cfg):
     assert run_rl(small_cfg(tmp_path, num_policies=9)) == 1
     assert "policy 8 controls no agent: 8 agents for num_policies=9" in caplog.text
 
 
-def test_batch_of_partial_trajectories_is_a_failure(tmp_path, caplog):
+def test_batch_of_partial_trajectories_is_a_failure(tmp_path, caplog, small_cfg):
     cfg = small_cfg(tmp_path, batch_size=100, num_batches_per_epoch=1)
     assert run_rl(cfg) == 1
     assert "not a multiple of rollout=16" in caplog.text
@@ -260,7 +239,7 @@ def make_exploding_env(full_env_name, cfg=None, env_config=None, render_mode=Non
 register_env("test_exploding_env", make_exploding_env)
 
 
-def test_env_failure_returns_1_and_logs(tmp_path, caplog):
+def test_env_failure_returns_1_and_logs(tmp_path, caplog, small_cfg):
     cfg = small_cfg(tmp_path, env="test_exploding_env", train_for_env_steps=10_000)
     assert run_rl(cfg) == 1
     assert "simulator crashed" in caplog.text
@@ -268,14 +247,14 @@ def test_env_failure_returns_1_and_logs(tmp_path, caplog):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_interrupt_saves_and_returns_2(tmp_path, sig):
+def test_interrupt_saves_and_returns_2(tmp_path, sig, small_cfg, serial_config):
     script = textwrap.dedent(
         f"""
         import sys, torch
         torch.set_num_threads(1)
         from sf_config import make_cfg
         from sf_runtime import run_rl
-        cfg = make_cfg(**{SMALL!r}, experiment="interrupted", train_dir={str(tmp_path)!r})
+        cfg = make_cfg(**{serial_config()!r}, experiment="interrupted", train_dir={str(tmp_path)!r})
         sys.exit(run_rl(cfg))
         """
     )
@@ -297,8 +276,8 @@ def test_interrupt_saves_and_returns_2(tmp_path, sig):
     assert "Interrupted" in log_file.read_text()
 
 
-def test_rollout_collector_fills_the_learner_batch_layout():
-    cfg = make_cfg(**{**SMALL, "use_rnn": True, "rnn_size": 8, "rollout": 32})
+def test_rollout_collector_fills_the_learner_batch_layout(serial_config):
+    cfg = make_cfg(**serial_config(use_rnn=True, rnn_size=8, rollout=32))
     vec = make_env_vector(cfg, 0, 0, 4, batched=False)
     learner = Learner(cfg, vec.observation_space, vec.action_space)
     version = {"v": 0}

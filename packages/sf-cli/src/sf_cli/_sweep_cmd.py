@@ -18,6 +18,13 @@ from sf_cli._errors import BadInput, reports_errors
 BACKENDS = ("processes", "ray")
 
 
+def _snake_and_kebab(name: str, kind: Any, default: Any, help_text: str) -> Any:
+    """An option spelled both ``--snake_case`` (Sample Factory's launcher) and ``--kebab-case``."""
+    return click.option(
+        f"--{name}", f"--{name.replace('_', '-')}", name, type=kind, default=default, show_default=True, help=help_text
+    )
+
+
 def _print_plan(description: Any, train_dir: Path) -> None:
     from sf_runtime.launcher import STATUS_FILE, read_status
 
@@ -47,36 +54,10 @@ def _print_plan(description: Any, train_dir: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of the sweep's folder (TRAIN_DIR/<run name>/<run>/).",
 )
-@click.option(
-    "--max_parallel", "--max-parallel", "max_parallel", type=click.IntRange(min=1), default=4, show_default=True
-)
-@click.option(
-    "--pause_between",
-    "--pause-between",
-    "pause_between",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="Seconds between two starts.",
-)
-@click.option(
-    "--num_gpus",
-    "--num-gpus",
-    "num_gpus",
-    type=click.IntRange(min=0),
-    default=1,
-    show_default=True,
-    help="GPUs to spread the runs over; 0: the runs see no GPU.",
-)
-@click.option(
-    "--experiments_per_gpu",
-    "--experiments-per-gpu",
-    "experiments_per_gpu",
-    type=int,
-    default=-1,
-    show_default=True,
-    help="Runs per GPU at a time; <= 0 assigns no GPU.",
-)
+@_snake_and_kebab("max_parallel", click.IntRange(min=1), 4, "At most this many runs at a time.")
+@_snake_and_kebab("pause_between", click.FloatRange(min=0), 1.0, "Seconds between two starts.")
+@_snake_and_kebab("num_gpus", click.IntRange(min=0), 1, "GPUs to spread the runs over; 0: the runs see no GPU.")
+@_snake_and_kebab("experiments_per_gpu", int, -1, "Runs per GPU at a time; <= 0 assigns no GPU.")
 @click.option(
     "--pin-cores/--no-pin-cores",
     "pin_cores",
@@ -84,24 +65,13 @@ def _print_plan(description: Any, train_dir: Path) -> None:
     show_default=True,
     help="(processes) Cores of its own for each run, when there is at least one per parallel run.",
 )
-@click.option(
-    "--stop_timeout",
-    "--stop-timeout",
+@_snake_and_kebab(
     "stop_timeout",
-    type=click.FloatRange(min=0),
-    default=10.0,
-    show_default=True,
-    help="Seconds a run has to exit after Ctrl-C's SIGINT before it is killed.",
+    click.FloatRange(min=0),
+    10.0,
+    "Seconds a run has to exit after Ctrl-C's SIGINT before it is killed.",
 )
-@click.option(
-    "--cpus_per_run",
-    "--cpus-per-run",
-    "cpus_per_run",
-    type=click.FloatRange(min=0),
-    default=1.0,
-    show_default=True,
-    help="(ray) CPUs each run reserves.",
-)
+@_snake_and_kebab("cpus_per_run", click.FloatRange(min=0), 1.0, "(ray) CPUs each run reserves.")
 @click.option("--ray_address", "--ray-address", "ray_address", help="(ray) Cluster to join. [default: a new local one]")
 @click.option("--dry-run", is_flag=True, help="List the runs, their state and command lines; run nothing.")
 @click.option("--debug", is_flag=True, help="Print the full traceback of an error.")
