@@ -158,9 +158,9 @@ class SerialRolloutCollector:
         """Run ``T`` steps of every env with the current policies.
 
         Returns:
-            ``(trajectories, episodes)``: per policy that controls agents now, a batch dict of its agents' trajectories (the learner's batch
-            contract, ``B`` = the policy's number of agents); and the episode statistics of the episodes that ended,
-            each with ``"policy_id"`` added.
+            ``(trajectories, episodes)``: per policy that controls agents now, a batch dict of its agents'
+            trajectories (the learner's batch contract, ``B`` = the policy's number of agents); and the episode
+            statistics of the episodes that ended, each with ``"policy_id"`` added.
         """
         if not self._reset_done:
             self.reset()

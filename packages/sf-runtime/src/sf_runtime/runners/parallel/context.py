@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 
 from sf_runtime.registrations import Registrations
-from sf_runtime.runners.policy_mapping import initial_policies
 from sf_runtime.runners.parallel.heartbeat import Component
 from sf_runtime.runners.parallel.trajectories import StepFormat, TrajectorySpecs
+from sf_runtime.runners.policy_mapping import initial_policies
 
 MSG_ACTIONS = 0
 MSG_FREE = 1
