@@ -6,7 +6,8 @@ them into one index tensor over the flat ``[rows * time]`` view of the trajector
 policy controls, as the slot's ``policy_id`` rows say), gathers observations and recurrent states with one
 ``index_select`` per array, runs one forward pass, scatters actions, log-probabilities, distribution parameters,
 values, versions and next recurrent states back with one ``index_copy_`` per array, and sends each rollout worker
-one message naming the requests that were served. Before each batch it picks up new weights when the learner's published version moved.
+one message naming the requests that were served. Before each batch it picks up new weights when the learner's
+published version moved.
 """
 
 from __future__ import annotations
