@@ -43,11 +43,12 @@ def check_policy_count(cfg: Any, num_agents: int) -> None:
     """
     num_policies = int(cfg.num_policies)
     num_envs = int(cfg.num_workers) * int(cfg.num_envs_per_worker)
+    envs = f"{num_envs} env{'s' if num_envs != 1 else ''}"
     if mixes_agents(cfg, num_agents):
-        units, what = num_envs * int(num_agents), f"{num_envs * num_agents} agents ({num_envs} envs x {num_agents})"
+        units, what = num_envs * int(num_agents), f"{num_envs * num_agents} agents ({envs} x {num_agents})"
         how = "pbt_mix_policies_in_one_env=True: each agent is controlled by one policy"
     else:
-        units, what = num_envs, f"{num_envs} envs"
+        units, what = num_envs, envs
         how = (
             "each env is controlled by one policy"
             if num_agents == 1
