@@ -28,7 +28,7 @@ from sf_runtime.runners.serial_rollouts import SerialRolloutCollector
 from sf_runtime.storage import CheckpointManager
 
 sys.path.insert(0, str(Path(__file__).parent))
-from multi_policy_helpers import game_cfg, summary_scalars  # noqa: E402
+from multi_policy_helpers import game_cfg, summary_scalars
 
 torch.set_num_threads(1)
 
@@ -177,8 +177,13 @@ def test_sync_mode_maps_each_agent_to_its_policy_and_keeps_outputs_per_policy(tm
         assert result == 0 and f"Loaded the latest checkpoint of policy {pid}" in caplog.text
     caplog.clear()
     out_of_range = make_cfg(
-        evaluation=True, env="matching_game", experiment="sync2", train_dir=str(tmp_path), policy_index=2,
-        no_render=True, device="cpu",
+        evaluation=True,
+        env="matching_game",
+        experiment="sync2",
+        train_dir=str(tmp_path),
+        policy_index=2,
+        no_render=True,
+        device="cpu",
     )  # fmt: skip (num_policies=2 comes from the experiment's config.json)
     assert enjoy(out_of_range) == 1
     assert "policy_index (2) must be below num_policies (2); accepted: 0..1" in caplog.text
@@ -213,9 +218,7 @@ def test_parallel_sync_run_trains_every_policy_and_leaves_nothing_behind(tmp_pat
     assert leftovers() == ([], set())
 
 
-def test_parallel_async_multi_policy_run_interrupted_saves_every_policy_and_leaves_nothing(
-    tmp_path, training_process
-):
+def test_parallel_async_multi_policy_run_interrupted_saves_every_policy_and_leaves_nothing(tmp_path, training_process):
     module = tmp_path / "register_games.py"
     module.write_text(
         "from sf_examples.self_play.train_self_play import register_self_play_envs\nregister_self_play_envs()\n"
