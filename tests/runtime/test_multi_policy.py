@@ -199,6 +199,20 @@ def test_async_mode_redraws_which_agents_a_policy_controls(tmp_path):
         assert "episode/agent0/reward" in tags and "episode/agent1/reward" in tags
 
 
+@pytest.mark.parametrize("async_rl", [False, True], ids=["sync", "async"])
+def test_batched_sampling_of_a_native_vector_env_trains_both_policies(tmp_path, async_rl):
+    cfg = make_cfg(
+        env="CartPole-v1", serial_mode=True, batched_sampling=True, num_policies=2, async_rl=async_rl,
+        num_envs_per_worker=4, rollout=8, batch_size=16, num_epochs=1, encoder_mlp_layers=[8], use_rnn=False,
+        device="cpu", seed=0, experiment="batched", train_dir=str(tmp_path), train_for_env_steps=400,
+    )  # fmt: skip
+    assert run_rl(cfg) == 0
+    for pid in (0, 1):
+        state = CheckpointManager(cfg, pid).load()
+        assert state["env_steps"] >= 400 and state["policy_version"] > 0
+        assert "episode/reward" in summary_scalars(cfg, pid)
+
+
 # ---- parallel runs -------------------------------------------------------------------------------------------------
 
 PARALLEL = dict(
@@ -208,7 +222,15 @@ PARALLEL = dict(
 
 
 def test_parallel_sync_run_trains_every_policy_and_leaves_nothing_behind(tmp_path, leftovers):
-    cfg = game_cfg(tmp_path, "matching_game", "par_sync", async_rl=False, train_for_env_steps=1500, **PARALLEL)
+    cfg = game_cfg(
+        tmp_path,
+        "matching_game",
+        "par_sync",
+        async_rl=False,
+        batched_sampling=True,
+        train_for_env_steps=1500,
+        **PARALLEL,
+    )  # fmt: skip (batched: the registered game falls back to the loop vector, stepped as one batch)
     assert run_rl(cfg) == 0
     for pid in (0, 1):
         state = CheckpointManager(cfg, pid).load()
