@@ -152,6 +152,18 @@ def test_parallel_runner_refuses_more_policies_than_envs_before_start(tmp_path, 
     assert leftovers() == ([], set())
 
 
+def test_parallel_sync_round_too_small_for_the_minibatches_is_refused_before_start(tmp_path, caplog, leftovers):
+    cfg = game_cfg(
+        tmp_path, "matching_game", "small_rounds", serial_mode=False, async_rl=False, num_workers=1,
+        num_envs_per_worker=2, worker_num_splits=1, num_batches_per_epoch=4, rollout=8, use_rnn=True, recurrence=8,
+    )  # fmt: skip
+    assert run_rl(cfg) == 1
+    assert "sync mode: policy 0 trains on one rollout of its 2 agent(s) at a time, 2 chunk(s)" in caplog.text
+    assert "Accepted: num_batches_per_epoch from 1 to 2" in caplog.text
+    assert not (tmp_path / "small_rounds").exists()
+    assert leftovers() == ([], set())
+
+
 # ---- per-policy outputs of the serial runner, and enjoy --policy_index -----------------------------------------------
 
 

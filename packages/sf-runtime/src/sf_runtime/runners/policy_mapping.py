@@ -12,7 +12,8 @@ Agents are rows, env by env (``row = env * num_agents + agent``), as in the env 
   rollout boundary. A rollout is never split between policies: the trajectory collected so far stays with the old
   policy, and an agent whose policy changed starts the new rollout with a zero recurrent state.
 
-:func:`check_policy_count` refuses, before a run starts, a ``num_policies`` that some policy could never serve in.
+:func:`check_policy_count` refuses, before a run starts, a ``num_policies`` that some policy could never serve in;
+:func:`check_sync_rounds` a parallel sync run whose learners' rounds are too small for ``num_batches_per_epoch``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ import numpy as np
 
 from sf_runtime.errors import SetupError
 
-__all__ = ["RESAMPLE_EVERY_EPISODES", "PolicyMapping", "check_policy_count", "initial_policies", "mixes_agents"]
+__all__ = [
+    "RESAMPLE_EVERY_EPISODES",
+    "PolicyMapping",
+    "check_policy_count",
+    "check_sync_rounds",
+    "initial_policies",
+    "mixes_agents",
+]
 
 RESAMPLE_EVERY_EPISODES = 5
 """Async mode: episodes an env finishes between two random draws of its policies."""
@@ -61,6 +69,29 @@ def check_policy_count(cfg: Any, num_agents: int) -> None:
         f"num_envs_per_worker={cfg.num_envs_per_worker}); {how}, so some policy would never get experience. "
         f"Accepted: num_policies from 1 to {units}, or more envs"
     )
+
+
+def check_sync_rounds(cfg: Any, num_agents: int) -> None:
+    """Sync mode of the parallel runner: each learner trains on one rollout of each of its agents at a time, so that
+    round must hold at least ``num_batches_per_epoch`` chunks of ``recurrence`` steps for every policy.
+
+    Raises:
+        SetupError: naming the policy, what its round holds, and what is accepted.
+    """
+    if cfg.async_rl:
+        return
+    num_envs = int(cfg.num_workers) * int(cfg.num_envs_per_worker)
+    rows = initial_policies(cfg, num_agents, 0, num_envs)
+    chunks_per_rollout = int(cfg.rollout) // int(cfg.recurrence)
+    for pid in range(int(cfg.num_policies)):
+        chunks = int((rows == pid).sum()) * chunks_per_rollout
+        if chunks < int(cfg.num_batches_per_epoch):
+            raise SetupError(
+                f"sync mode: policy {pid} trains on one rollout of its {int((rows == pid).sum())} agent(s) at a time, "
+                f"{chunks} chunk(s) of recurrence={cfg.recurrence} steps, fewer than num_batches_per_epoch="
+                f"{cfg.num_batches_per_epoch}. Accepted: num_batches_per_epoch from 1 to {chunks}, or more envs, "
+                "fewer policies, or async_rl=True"
+            )
 
 
 def initial_policies(cfg: Any, num_agents: int, first_env: int, num_envs: int) -> np.ndarray:
