@@ -58,3 +58,13 @@ def test_plain_lines_are_throttled(tmp_path):
     lines = out.getvalue().splitlines()
     assert len(lines) == 2  # the start, then the end; iterations in between fall inside the interval
     assert lines[0].startswith("progress:   0.0% | 0/1.0k env steps") and lines[1].startswith("progress:  50.0% |")
+
+
+def test_several_policies_show_each_policys_fps_and_reward(tmp_path):
+    cfg = make_cfg(
+        env="CartPole-v1", experiment="p", train_dir=str(tmp_path), num_policies=2, train_for_env_steps=10_000
+    )
+    run = ExperimentLifecycle(cfg, policy_ids=[0, 1])
+    run.record_episodes(1, [{"reward": 4.0, "length": 4}])
+    _, text = ProgressObserver(io.StringIO(), bar=False).line(run, fps=300.0, policy_fps={0: 100.0, 1: 200.0})
+    assert "300 FPS | p0 100 FPS reward - | p1 200 FPS reward 4.00 |" in text

@@ -207,9 +207,11 @@ def test_resume_with_only_the_experiment_named_takes_every_policy_from_config_js
         assert CheckpointManager(cfg, pid).load()["env_steps"] >= 512
 
 
-def test_policy_without_agents_is_a_failure(tmp_path, caplog, small_cfg):
+def test_policy_without_agents_is_a_failure_before_start(tmp_path, caplog, small_cfg):
     assert run_rl(small_cfg(tmp_path, num_policies=9)) == 1
-    assert "policy 8 controls no agent: 8 agents for num_policies=9" in caplog.text
+    assert "num_policies=9 is more than the 8 envs of the run" in caplog.text
+    assert "Accepted: num_policies from 1 to 8" in caplog.text
+    assert not (tmp_path / "exp").exists()
 
 
 def test_batch_of_partial_trajectories_is_a_failure(tmp_path, caplog, small_cfg):

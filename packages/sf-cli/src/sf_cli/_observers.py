@@ -3,7 +3,8 @@
 :class:`ProgressObserver` is called by the runner after every iteration with the run's counters (env steps, seconds,
 average episode reward). It shows the fraction of the budget done, whichever of ``train_for_env_steps`` and
 ``train_for_seconds`` is closer to its end, the FPS over the last few seconds, the average reward and the ETA: as a
-live bar on a terminal (:class:`~sf_cli._console.StatusLine`), as plain periodic lines otherwise.
+live bar on a terminal (:class:`~sf_cli._console.StatusLine`), as plain periodic lines otherwise. With several
+policies, each policy's FPS and average reward follow (``p0 1,200 FPS reward 3.20``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class ProgressObserver(RunObserver):
         self.interval = interval if not bar else 0.25
         self.status = status or (StatusLine(self.stream) if bar else None)
         self._window: deque[tuple[float, int]] = deque()
+        self._policy_windows: dict[int, deque[tuple[float, int]]] = {}
         self._last_output = -math.inf
         self.last_line = ""
 
@@ -65,6 +67,7 @@ class ProgressObserver(RunObserver):
     def on_start(self, run: Any) -> None:
         self._window.clear()
         self._window.append((time.monotonic(), run.total_env_steps))
+        self._policy_windows.clear()
         self._last_output = -math.inf
         self._show(run, force=True)
 
@@ -78,15 +81,31 @@ class ProgressObserver(RunObserver):
 
     # --- rendering ----------------------------------------------------------------------------------------------
 
-    def _fps(self, now: float, steps: int) -> float:
-        self._window.append((now, steps))
-        while len(self._window) > 2 and now - self._window[0][0] > 10.0:
-            self._window.popleft()
-        t0, s0 = self._window[0]
+    @staticmethod
+    def _windowed_rate(window: deque[tuple[float, int]], now: float, steps: int) -> float:
+        window.append((now, steps))
+        while len(window) > 2 and now - window[0][0] > 10.0:
+            window.popleft()
+        t0, s0 = window[0]
         return (steps - s0) / (now - t0) if now > t0 else 0.0
 
-    def line(self, run: Any, fps: float) -> tuple[float | None, str]:
-        """(fraction of the budget done or None, the text of the progress line) for the run's current counters."""
+    def _fps(self, now: float, steps: int) -> float:
+        return self._windowed_rate(self._window, now, steps)
+
+    def _policy_fps(self, run: Any, now: float) -> dict[int, float]:
+        policy_ids = list(getattr(run, "policy_ids", []))
+        if len(policy_ids) < 2:
+            return {}
+        return {
+            pid: self._windowed_rate(self._policy_windows.setdefault(pid, deque()), now, run.env_steps[pid])
+            for pid in policy_ids
+        }
+
+    def line(self, run: Any, fps: float, policy_fps: dict[int, float] | None = None) -> tuple[float | None, str]:
+        """(fraction of the budget done or None, the text of the progress line) for the run's current counters.
+
+        ``policy_fps``: each policy's FPS, shown with its reward when the run has several policies.
+        """
         cfg = run.cfg
         steps = run.total_env_steps
         num_policies = max(1, len(getattr(run, "policy_ids", [0])))
@@ -105,8 +124,15 @@ class ProgressObserver(RunObserver):
             + " env steps"
         ]
         parts.append(f"{fps:,.0f} FPS")
-        reward = run.mean_reward(run.policy_ids[0]) if getattr(run, "policy_ids", None) else None
-        parts.append("reward " + (f"{reward:.2f}" if reward is not None else "-"))
+        policy_ids = list(getattr(run, "policy_ids", None) or [])
+        if len(policy_ids) > 1:
+            for pid in policy_ids:
+                reward = run.mean_reward(pid)
+                policy_part = f"p{pid} {(policy_fps or {}).get(pid, 0.0):,.0f} FPS"
+                parts.append(policy_part + " reward " + (f"{reward:.2f}" if reward is not None else "-"))
+        else:
+            reward = run.mean_reward(policy_ids[0]) if policy_ids else None
+            parts.append("reward " + (f"{reward:.2f}" if reward is not None else "-"))
         if etas:  # before the elapsed time: a narrow terminal cuts the end of the line
             parts.append(f"ETA {_format_duration(max(0.0, min(etas)))}")
         parts.append(f"elapsed {_format_duration(run.session_seconds)}")
@@ -115,10 +141,11 @@ class ProgressObserver(RunObserver):
     def _show(self, run: Any, force: bool = False) -> None:
         now = time.monotonic()
         fps = self._fps(now, run.total_env_steps)
+        policy_fps = self._policy_fps(run, now)
         if not force and now - self._last_output < self.interval:
             return
         self._last_output = now
-        fraction, text = self.line(run, fps)
+        fraction, text = self.line(run, fps, policy_fps)
         if force and text == self.last_line:
             return  # e.g. on_finish right after the last iteration's line
         self.last_line = text

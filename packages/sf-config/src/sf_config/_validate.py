@@ -97,7 +97,11 @@ def _rule_pbt_perturb(cfg: Config) -> str | None:
 
 
 def _rule_policy_index(cfg: Config) -> str | None:
-    if "policy_index" in cfg and cfg.policy_index >= cfg.num_policies:
+    # A num_policies still at its schema default is not known yet: evaluation takes it from the experiment's
+    # config.json (the saved layer), and this rule runs again once that is layered in.
+    if "policy_index" not in cfg or cfg.source_of("num_policies") == "default":
+        return None
+    if cfg.policy_index >= cfg.num_policies:
         return (
             f"policy_index ({cfg.policy_index}) must be below num_policies ({cfg.num_policies}); "
             f"accepted: 0..{cfg.num_policies - 1}"
@@ -140,7 +144,12 @@ def _rule_algo(cfg: Config) -> str | None:
     return None
 
 
-PBT_PARAMETERS = tuple(name for name in PARAMETERS if name == "with_pbt" or name.startswith("pbt_"))
+# pbt_mix_policies_in_one_env is not PBT's own: it maps agents to policies in any multi-policy run.
+PBT_PARAMETERS = tuple(
+    name
+    for name in PARAMETERS
+    if (name == "with_pbt" or name.startswith("pbt_")) and name != "pbt_mix_policies_in_one_env"
+)
 
 
 def _rule_pbt(cfg: Config) -> str | None:

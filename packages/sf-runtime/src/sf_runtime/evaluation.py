@@ -207,8 +207,18 @@ def _eval_env_cfg(cfg: Any) -> tuple[Any, int]:
     return env_cfg, cfg.env_frameskip // skip
 
 
+def _check_policy_index(cfg: Any) -> None:
+    """``policy_index`` names a policy of the experiment (its config.json's num_policies is layered in by then)."""
+    if not 0 <= int(cfg.policy_index) < int(cfg.num_policies):
+        raise SetupError(
+            f"policy_index={cfg.policy_index} is out of range: experiment {cfg.experiment!r} has num_policies="
+            f"{cfg.num_policies}; accepted: 0..{int(cfg.num_policies) - 1}"
+        )
+
+
 def _enjoy(cfg: Any) -> EnjoyResult:
     device = torch_device(cfg)
+    _check_policy_index(cfg)
     policy_id = cfg.policy_index
     state = storage.CheckpointManager(cfg, policy_id).load(kind=cfg.load_checkpoint_kind)
     if state is None:

@@ -124,6 +124,7 @@ class MultiAgentEnv:
         truncated: np.ndarray,
         episodes: list[dict],
         infos: list | None = None,
+        valids: np.ndarray | None = None,
     ) -> None:
         """Steps the env with its agents' rows of a batch of actions and writes the results at the same rows.
 
@@ -137,9 +138,11 @@ class MultiAgentEnv:
             truncated: bool destination of the truncated flags.
             episodes: list to which the ``"episode"`` records of episodes that ended on this step are appended.
             infos: if given, the per-agent info dicts are appended (ending agents get ``info["episode"]``).
+            valids: if given, a native multi-agent env's agents get False where their info says ``is_active=False``
+                (the agent takes no part in this step: its transition is not learned from), else True.
         """
         if self.is_multiagent:
-            self._step_multi(actions, row, obs_out, rewards, terminated, truncated, episodes, infos)
+            self._step_multi(actions, row, obs_out, rewards, terminated, truncated, episodes, infos, valids)
             return
         if self._tuple_actions:
             action = tuple(part[row] for part in actions)
@@ -180,7 +183,7 @@ class MultiAgentEnv:
         else:
             obs_out[OBS_KEY][row] = obs
 
-    def _step_multi(self, actions, row, obs_out, rewards, terminated, truncated, episodes, infos) -> None:
+    def _step_multi(self, actions, row, obs_out, rewards, terminated, truncated, episodes, infos, valids) -> None:
         n = self.num_agents
         if self._tuple_actions:
             agent_actions = [tuple(part[row + i] for part in actions) for i in range(n)]
@@ -199,8 +202,11 @@ class MultiAgentEnv:
             terminated[row + i] = term_list[i]
             truncated[row + i] = trunc_list[i]
             info = info_list[i] if info_list is not None else {}
+            if valids is not None:
+                valids[row + i] = bool(info.get("is_active", True)) if info else True
             if done:
                 record = episode_record(self._ep_reward[i], self._ep_len[i], info, row + i)
+                record["agent"] = i
                 episodes.append(record)
                 if infos is not None:
                     info = dict(info)
@@ -282,7 +288,8 @@ class MultiAgentEnv:
         Returns:
             ``(obs_list, rewards, terminated, truncated, infos)``, per agent; on the step an agent's episode ends, its
             info has ``"episode": {"reward", "length", "policy_agent", **episode_extra_stats}`` and its observation is
-            the first one of its next episode.
+            the first one of its next episode. A native multi-agent env's records also have ``"agent"``, the
+            agent's index in the env.
         """
         if len(actions) != self.num_agents:
             raise EnvError(

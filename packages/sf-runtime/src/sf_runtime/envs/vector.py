@@ -63,7 +63,8 @@ class EnvVector:
         terminated: ``bool[N]`` terminated flags of the last step (same remark).
         truncated: ``bool[N]`` truncated flags of the last step (same remark).
         valids: ``bool[N]``; False where the last step's transition is a native vector env's own reset step (the
-            action was ignored and the reward is 0; see the module docstring). Always all True for a loop vector.
+            action was ignored and the reward is 0; see the module docstring), or, in a loop vector, where a native
+            multi-agent env's agent info said ``is_active=False``: such transitions are not learned from.
         env_ids: the unique ``env_id`` of each env.
         failed_env: position of the env that raised in the last ``reset``/``step`` of a loop vector (None when no
             env raised, or when the vector cannot tell its envs apart).
@@ -206,7 +207,7 @@ class LoopEnvVector(EnvVector):
         rewards, terminated, truncated = self.rewards, self.terminated, self.truncated
         try:
             for env, row in self._pairs:
-                env.step_into(actions, row, out, rewards, terminated, truncated, episodes)
+                env.step_into(actions, row, out, rewards, terminated, truncated, episodes, None, self.valids)
         except BaseException:
             self.failed_env = self.envs.index(env)  # for the error report: which env raised
             raise

@@ -117,6 +117,9 @@ def checkpoint_payload(learner: CheckpointableLearner, env_steps: int, train_sec
     }
 
 
+_NOT_STATS = ("policy_agent", "policy_id", "agent")  # numbers of an episode record that are not statistics
+
+
 class _PolicyStats:
     """Episode statistics of one policy over the last ``stats_avg`` episodes, plus the latest training stats."""
 
@@ -130,9 +133,13 @@ class _PolicyStats:
     def add_episode(self, stats: Mapping[str, Any]) -> None:
         self.num_episodes += 1
         for key, value in stats.items():
-            if key in ("policy_agent", "policy_id") or isinstance(value, bool) or not isinstance(value, int | float):
+            if key in _NOT_STATS or isinstance(value, bool) or not isinstance(value, int | float):
                 continue
             self.episodes.setdefault(key, deque(maxlen=self.maxlen)).append(float(value))
+        agent = stats.get("agent")
+        if agent is not None:  # a native multi-agent env's episode: also per agent index (agent<i>/reward, ...)
+            for key in ("reward", "length"):
+                self.episodes.setdefault(f"agent{agent}/{key}", deque(maxlen=self.maxlen)).append(float(stats[key]))
 
     def mean(self, key: str) -> float | None:
         values = self.episodes.get(key)
@@ -177,6 +184,7 @@ class ExperimentLifecycle:
         self._last_milestone = now
         self._last_report = now
         self._last_report_steps = 0
+        self._last_report_policy_steps: dict[int, int] = {}
         self._started = False
         self._log_handler: logging.Handler | None = None
 
@@ -213,6 +221,7 @@ class ExperimentLifecycle:
         self._session_start_steps[policy_id] = self.env_steps[policy_id]
         self._prior_train_seconds = max(self._prior_train_seconds, float(state.get("train_seconds", 0.0)))
         self._last_report_steps = self._last_episode_summary_steps = self.total_env_steps
+        self._last_report_policy_steps[policy_id] = self.env_steps[policy_id]
         log.info(
             "Policy %d: resumed from checkpoint at %d env steps, policy version %d",
             policy_id,
@@ -322,7 +331,7 @@ class ExperimentLifecycle:
             self._last_best_save = now
 
     def report(self, now: float | None = None) -> None:
-        """Log FPS, env steps and the average episode reward of each policy."""
+        """Log FPS, env steps and the average episode reward of each policy (with several, each one's FPS too)."""
         now = time.monotonic() if now is None else now
         elapsed = max(now - self._last_report, 1e-6)
         total = self.total_env_steps
@@ -330,9 +339,16 @@ class ExperimentLifecycle:
         self._last_report, self._last_report_steps = now, total
         parts = [f"FPS {fps:,.0f}", f"env steps {total:,}"]
         for pid in self.policy_ids:
+            part = f"p{pid}"
+            if len(self.policy_ids) > 1:
+                steps = self.env_steps[pid]
+                part += f" FPS {(steps - self._last_report_policy_steps.get(pid, 0)) / elapsed:,.0f}"
+                self._last_report_policy_steps[pid] = steps
             reward = self.mean_reward(pid)
             if reward is not None:
-                parts.append(f"p{pid} avg reward {reward:.3f} ({self.stats[pid].num_episodes} episodes)")
+                part += f" avg reward {reward:.3f} ({self.stats[pid].num_episodes} episodes)"
+            if part != f"p{pid}":
+                parts.append(part)
         log.info("%s", ", ".join(parts))
 
     def episode_summary_interval(self) -> float:

@@ -16,6 +16,9 @@ Sync and async (``async_rl``) differ in which samples a training step sees:
   therefore trained on by weights one training call newer than the ones that collected it
   (``num_epochs * num_batches_per_epoch`` policy versions: what ``max_policy_lag`` and V-trace exist for), and no
   sample is dropped.
+
+With several policies, envs (or agents) are mapped to policies by :mod:`~sf_runtime.runners.policy_mapping`:
+fixed in sync mode, redrawn between rollouts in async mode.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sf_runtime.envs.failures import EnvCallError
 from sf_runtime.learning import Learner
 from sf_runtime.outcome import run_guarded
 from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
+from sf_runtime.runners.policy_mapping import PolicyMapping, check_policy_count
 from sf_runtime.runners.serial_rollouts import SerialRolloutCollector, concat_trajectories, split_trajectories
 from sf_runtime.torch_setup import seed_everything, torch_device
 
@@ -57,6 +61,7 @@ class SerialRunner:
         self.learners: dict[int, Learner] = {}
         self.env_vector: Any = None
         self.collector: SerialRolloutCollector | None = None
+        self.mapping: PolicyMapping | None = None
         self.trajectories_per_batch = 0
         self._queues: dict[int, list[dict[str, Any]]] = {}
         self._queued: dict[int, int] = {}
@@ -79,30 +84,26 @@ class SerialRunner:
         self.env_vector = make_env_vector(
             cfg, 0, 0, num_envs, cfg.batched_sampling, decorrelate=bool(cfg.decorrelate_envs_on_one_worker)
         )
+        num_agents = self.env_vector.num_agents_total
+        check_policy_count(cfg, num_agents // num_envs)  # before the experiment directory is touched
+        self.mapping = PolicyMapping(cfg, num_agents // num_envs, 0, num_envs)
         self.lifecycle.start()
         obs_space, action_space = self.env_vector.observation_space, self.env_vector.action_space
         for pid in self.policy_ids:
             learner = Learner(cfg, obs_space, action_space, policy_id=pid, device=device)
             self.lifecycle.restore(pid, learner)
             self.learners[pid] = learner
-        num_agents = self.env_vector.num_agents_total
-        policy_of_agent = [agent % cfg.num_policies for agent in range(num_agents)]
         self.collector = SerialRolloutCollector(
             self.env_vector,
             {pid: learner.actor_critic for pid, learner in self.learners.items()},
             lambda pid: self.learners[pid].policy_version,
-            policy_of_agent,
+            self.mapping.policy_of_row,
             cfg.rollout,
             device,
         )
         for pid in self.policy_ids:
             self._queues[pid], self._queued[pid] = [], 0
             per_round = self.collector.steps_per_rollout(pid) // cfg.rollout
-            if per_round == 0:
-                raise ValueError(
-                    f"policy {pid} controls no agent: {num_agents} agents for num_policies={cfg.num_policies}; "
-                    "use more envs or fewer policies"
-                )
             rounds = math.ceil(self.trajectories_per_batch / per_round)
             dropped = rounds * per_round - self.trajectories_per_batch
             if not cfg.async_rl and dropped:
@@ -154,10 +155,19 @@ class SerialRunner:
                 self.lifecycle.add_env_steps(pid, num_trajectories * self.cfg.rollout * frameskip)
             for pid in self.policy_ids:
                 self.lifecycle.record_episodes(pid, (e for e in episodes if e["policy_id"] == pid))
+            self._remap(episodes)
             for pid in self.policy_ids:
                 self._train_ready(pid)
             self.env_vector.set_training_info({APPROX_TOTAL_TRAINING_STEPS: self.lifecycle.total_env_steps})
             self.lifecycle.after_iteration(self.learners)
+
+    def _remap(self, episodes: list[dict[str, Any]]) -> None:
+        """Async mode with several policies: redraw the policies of the envs that finished enough episodes."""
+        assert self.mapping is not None and self.collector is not None
+        self.mapping.episodes_ended(int(e["policy_agent"]) for e in episodes)
+        changed = self.mapping.redraw()
+        if changed is not None:
+            self.collector.set_policy_of_agent(self.mapping.policy_of_row, changed)
 
     def close(self) -> None:
         """Close the envs."""

@@ -60,17 +60,9 @@ class SerialRolloutCollector:
         self.rollout = int(rollout)
         self.device = device
         self.num_agents = int(env_vector.num_agents_total)
-        agents = np.asarray(policy_of_agent, dtype=np.int64)
-        if agents.shape != (self.num_agents,):
-            raise ValueError(
-                f"policy_of_agent has {agents.shape[0]} entries, expected one per agent ({self.num_agents})"
-            )
-        self.policy_of_agent = agents
-        # Per policy: a slice when it controls every agent (no gather needed), else an index tensor.
+        self.policy_of_agent = np.zeros(self.num_agents, dtype=np.int64)
         self.agent_index: dict[int, slice | Tensor] = {}
-        for pid in self.actor_critics:
-            idx = np.flatnonzero(agents == pid)
-            self.agent_index[pid] = slice(None) if len(idx) == self.num_agents else torch.from_numpy(idx)
+        self._set_agents(policy_of_agent)
 
         n, t = self.num_agents, self.rollout
         self.obs: dict[str, Tensor] = {}
@@ -91,6 +83,21 @@ class SerialRolloutCollector:
         self._reset_done = False
 
     # ---- internals -----------------------------------------------------------------------------------------------
+
+    def _set_agents(self, policy_of_agent: Sequence[int]) -> None:
+        agents = np.array(policy_of_agent, dtype=np.int64)
+        if agents.shape != (self.num_agents,):
+            raise ValueError(
+                f"policy_of_agent has {agents.shape[0]} entries, expected one per agent ({self.num_agents})"
+            )
+        self.policy_of_agent = agents
+        # Per policy: a slice when it controls every agent (no gather needed), else an index tensor; policies that
+        # control no agent now are left out.
+        self.agent_index = {}
+        for pid in self.actor_critics:
+            idx = np.flatnonzero(agents == pid)
+            if len(idx):
+                self.agent_index[pid] = slice(None) if len(idx) == self.num_agents else torch.from_numpy(idx)
 
     def _write_obs(self, t: int, obs: Mapping[str, np.ndarray]) -> None:
         for key, buf in self.obs.items():
@@ -126,6 +133,16 @@ class SerialRolloutCollector:
 
     # ---- public --------------------------------------------------------------------------------------------------
 
+    def set_policy_of_agent(self, policy_of_agent: Sequence[int], changed: np.ndarray) -> None:
+        """Between two rollouts: a new policy for some agents (``changed``, a bool mask over the agents).
+
+        Their recurrent state starts from zero, and the first step of the next rollout is computed again by the
+        policies now in charge.
+        """
+        self._set_agents(policy_of_agent)
+        self.rnn_states[torch.from_numpy(np.asarray(changed, dtype=bool)), 0] = 0.0
+        self._pending.clear()
+
     def reset(self) -> None:
         """Reset the envs and the recurrent states; the next rollout starts from fresh episodes."""
         try:
@@ -141,16 +158,16 @@ class SerialRolloutCollector:
         """Run ``T`` steps of every env with the current policies.
 
         Returns:
-            ``(trajectories, episodes)``: per policy, a batch dict of its agents' trajectories (the learner's batch
-            contract, ``B`` = the policy's number of agents); and the episode statistics of the episodes that ended,
-            each with ``"policy_id"`` added.
+            ``(trajectories, episodes)``: per policy that controls agents now, a batch dict of its agents'
+            trajectories (the learner's batch contract, ``B`` = the policy's number of agents); and the episode
+            statistics of the episodes that ended, each with ``"policy_id"`` added.
         """
         if not self._reset_done:
             self.reset()
         t_max = self.rollout
         episodes: list[dict[str, Any]] = []
         for t in range(t_max + 1):
-            for pid in self.actor_critics:
+            for pid in self.agent_index:
                 version = int(self.versions(pid))
                 pending = self._pending.pop(pid, None) if t == 0 else None
                 if pending is not None and pending[0] == version:
@@ -185,7 +202,7 @@ class SerialRolloutCollector:
                 agent = int(episode["policy_agent"])
                 episodes.append({**episode, "policy_id": int(self.policy_of_agent[agent])})
 
-        trajectories = {pid: self._copy_out(pid) for pid in self.actor_critics}
+        trajectories = {pid: self._copy_out(pid) for pid in self.agent_index}
         for buf in self.obs.values():
             buf[:, 0] = buf[:, t_max]
         self.rnn_states[:, 0] = self.rnn_states[:, t_max]

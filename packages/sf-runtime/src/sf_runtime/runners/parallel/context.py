@@ -24,6 +24,7 @@ import numpy as np
 from sf_runtime.registrations import Registrations
 from sf_runtime.runners.parallel.heartbeat import Component
 from sf_runtime.runners.parallel.trajectories import StepFormat, TrajectorySpecs
+from sf_runtime.runners.policy_mapping import initial_policies
 
 MSG_ACTIONS = 0
 MSG_FREE = 1
@@ -84,15 +85,14 @@ class RunContext:
 
 
 def policy_of_rows(cfg: Any, num_agents: int, worker: int, split: int) -> np.ndarray:
-    """The policy of every row (agent) of one split: agents are spread over the policies round-robin.
+    """The policy of every row (agent) of one split at the start of a run, and in sync mode throughout.
 
-    The global agent number is ``(worker * num_envs_per_worker + env) * num_agents + agent``; its policy is that
-    number modulo ``num_policies``. With one policy every row maps to 0.
+    See :mod:`~sf_runtime.runners.policy_mapping`: the global env index (or, when agents of one env are mapped one by
+    one, the global agent index) modulo ``num_policies``. With one policy every row maps to 0.
 
     Returns:
         int64 array of ``rows_per_split`` policy ids.
     """
     envs_per_split = cfg.num_envs_per_worker // cfg.worker_num_splits
     first_env = worker * cfg.num_envs_per_worker + split * envs_per_split
-    agents = np.arange(envs_per_split * num_agents, dtype=np.int64) + first_env * num_agents
-    return agents % int(cfg.num_policies)
+    return initial_policies(cfg, num_agents, first_env, envs_per_split)

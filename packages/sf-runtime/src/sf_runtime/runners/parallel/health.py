@@ -142,7 +142,7 @@ class ParallelLifecycle(ExperimentLifecycle):
         fps = ", ".join(f"{int(w)} sec: {r:,.1f}" for w, r in self.frames.rates(now).items())
         parts = [f"Fps is ({fps}). Total num frames: {self.frames.total:,}."]
         for pid in self.policy_ids:
-            line = f"p{pid}: throughput {self.samples[pid].rate(10, now):,.1f} samples/s"
+            line = f"p{pid}: FPS {self.samples[pid].rate(10, now):,.1f} (frames trained on per second)"
             lag = self.report_lag[pid].summary()
             self.report_lag[pid].reset()
             if lag is not None:

@@ -3,10 +3,11 @@
 Each iteration takes all pending requests ``(w, s, k, t, incarnation)`` of its policy's queue at once (dropping
 those of a rollout worker that died and was replaced since, see :mod:`.slot_ownership`), turns
 them into one index tensor over the flat ``[rows * time]`` view of the trajectory buffers (only the rows that this
-policy controls), gathers observations and recurrent states with one ``index_select`` per array, runs one forward pass,
-scatters actions, log-probabilities, distribution parameters, values, versions and next recurrent states back with
-one ``index_copy_`` per array, and sends each rollout worker one message naming the requests that were served.
-Before each batch it picks up new weights when the learner's published version moved.
+policy controls, as the slot's ``policy_id`` rows say), gathers observations and recurrent states with one
+``index_select`` per array, runs one forward pass, scatters actions, log-probabilities, distribution parameters,
+values, versions and next recurrent states back with one ``index_copy_`` per array, and sends each rollout worker
+one message naming the requests that were served. Before each batch it picks up new weights when the learner's
+published version moved.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections import defaultdict
 
 import torch
 
-from sf_runtime.runners.parallel.context import MSG_ACTIONS, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.context import MSG_ACTIONS, RunContext
 from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
 from sf_runtime.runners.parallel.process_setup import setup_child_process
 from sf_runtime.runners.parallel.reports import ChildError
@@ -59,12 +60,10 @@ class InferenceWorker:
         self.version = -1
         self.queue = ctx.policy_queues[policy_id]
         self.incarnations = SlotOwnership(ctx.slots).incarnations
-        # Rows of this policy inside each split, relative to the slot's first row.
-        self.rel_rows: dict[tuple[int, int], torch.Tensor] = {}
-        for w in range(layout.num_workers):
-            for s in range(layout.num_splits):
-                mapping = torch.from_numpy(policy_of_rows(cfg, ctx.num_agents, w, s))
-                self.rel_rows[(w, s)] = torch.nonzero(mapping == policy_id).flatten()
+        # Which rows of a slot are this policy's: read from the slot's policy_id rows (the rollout worker writes them
+        # when it starts the slot); cached per (w, s, k, t) only when the mapping never changes.
+        self.row_policy = self.buffers.t["policy_id"]
+        self.cache_indices = not (cfg.async_rl and cfg.num_policies > 1)
         self.t_obs = layout.rollout + 1
         self.t_rnn = layout.rollout + 2
         self.flat_obs = {key: self.buffers.flat(f"obs/{key}") for key in self.buffers.obs_keys}
@@ -81,8 +80,12 @@ class InferenceWorker:
         key = (w, s, k, t)
         cached = self._index_cache.get(key)
         if cached is None:
-            rows = self.rel_rows[(w, s)] + self.layout.slot_base(w, s, k)
-            cached = self._index_cache[key] = (rows * self.t_obs + t, rows * self.t_rnn + t)
+            base = self.layout.slot_base(w, s, k)
+            rows = torch.nonzero(self.row_policy[base : base + self.layout.rows_per_split] == self.policy_id)
+            rows = rows.flatten() + base
+            cached = (rows * self.t_obs + t, rows * self.t_rnn + t)
+            if self.cache_indices:
+                self._index_cache[key] = cached
         return cached
 
     @torch.inference_mode()  # cheaper than no_grad for the many small batches of non-batched sampling

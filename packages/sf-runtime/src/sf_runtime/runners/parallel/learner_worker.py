@@ -7,7 +7,9 @@ shared buffers into a training batch, trains, and publishes the new weights with
   (taking part of a slot when needed), gives every fully gathered slot back to its rollout worker at once, and
   trains while the workers keep sampling into their other slots. How much experience can wait is bounded by the
   number of slots (sized from ``num_batches_to_accumulate``); samples older than ``max_policy_lag`` versions are
-  masked by the learner's loss.
+  masked by the learner's loss. With several policies (mapped at random, see
+  :mod:`~sf_runtime.runners.policy_mapping`) a learner that holds a ``1/num_policies`` share of all slots trains on
+  what it has, so that the slots can never all be held by learners that wait for more.
 - sync: it waits for one slot of every split (one rollout of every env), trains on all of them, publishes, and only
   then gives the slots back, so every sample of every batch comes from the current weights (policy lag 0).
 
@@ -89,22 +91,30 @@ class LearnerProcess:
         self.inbox = ctx.learner_queues[policy_id]
         self.slots = SlotOwnership(ctx.slots)
         self.async_rl = bool(cfg.async_rl)
-        self.rel_rows: dict[tuple[int, int], torch.Tensor] = {}
-        for w in range(layout.num_workers):
-            for s in range(layout.num_splits):
-                mapping = torch.from_numpy(policy_of_rows(cfg, ctx.num_agents, w, s))
-                rows = torch.nonzero(mapping == policy_id).flatten()
-                if len(rows):
-                    self.rel_rows[(w, s)] = rows
-        self.slots_per_round = len(self.rel_rows)
+        self.row_policy = self.buffers.t["policy_id"]
+        # Sync mode (fixed mapping): one round is one slot of every split that has rows of this policy.
+        self.slots_per_round = sum(
+            bool((policy_of_rows(cfg, ctx.num_agents, w, s) == policy_id).any())
+            for w in range(layout.num_workers)
+            for s in range(layout.num_splits)
+        )
         self.trajectories_per_batch = max(1, (cfg.batch_size * cfg.num_batches_per_epoch) // layout.rollout)
+        # Async with several policies, the mapping is redrawn at random, so a policy's share of a slot varies: when
+        # every slot of the run is held, some policy holds at least a 1/num_policies share of them. A learner that
+        # holds that many trains on what it has (a smaller batch) rather than keep the workers waiting for slots.
+        total_slots = layout.num_workers * layout.num_splits * layout.buffers_per_split
+        dynamic = self.async_rl and int(cfg.num_policies) > 1
+        self.flush_at_slots = max(1, total_slots // int(cfg.num_policies)) if dynamic else None
+        self.min_flush_rows = -(-int(cfg.num_batches_per_epoch) * int(cfg.recurrence) // layout.rollout)
         self.pending: deque[_PendingSlot] = deque()
         self.pending_rows = 0
 
     def _receive(self, msg: tuple) -> None:
         if msg[0] == MSG_TRAJECTORY:
             _, w, s, k = msg
-            rows = self.rel_rows[(w, s)] + self.layout.slot_base(w, s, k)
+            base = self.layout.slot_base(w, s, k)
+            rows = torch.nonzero(self.row_policy[base : base + self.layout.rows_per_split] == self.policy_id)
+            rows = rows.flatten() + base
             self.pending.append(_PendingSlot(w, s, k, rows))
             self.pending_rows += len(rows)
         elif msg[0] == MSG_STATE_REQUEST:
@@ -157,6 +167,12 @@ class LearnerProcess:
                 rows, used = self._take(self.trajectories_per_batch)
                 batch = self.buffers.gather_batch(rows)
                 self._release(used)  # the copy is made: workers may refill these slots while we train
+                self._train_batch(batch)
+            flush = self.flush_at_slots
+            if flush is not None and len(self.pending) >= flush and self.pending_rows >= self.min_flush_rows:
+                rows, used = self._take(self.pending_rows)
+                batch = self.buffers.gather_batch(rows)
+                self._release(used)
                 self._train_batch(batch)
         elif len(self.pending) >= self.slots_per_round:
             rows, used = self._take(self.pending_rows)

@@ -14,6 +14,11 @@ state machine over its current slot ``k`` and time index ``t``:
 
 While one split waits for inference the worker steps the other (double buffering with ``worker_num_splits=2``).
 
+With several policies each split keeps a :class:`~sf_runtime.runners.policy_mapping.PolicyMapping` of its rows and
+writes it into the slot's ``policy_id`` rows when it starts filling the slot; inference and the learners read it
+there. In async mode the mapping may be redrawn at a slot boundary: rows whose policy changed start the new slot
+with a zero recurrent state, and index 0 is computed again instead of reusing the action of index ``T``.
+
 Which slots the learners still hold is kept in shared memory (:mod:`~sf_runtime.runners.parallel.slot_ownership`), so a
 worker started to replace one that died begins in the slots nobody holds and takes the others as the learners give
 them back; it acts only on answers to its own requests (same slot, time index and incarnation).
@@ -38,13 +43,14 @@ from typing import Any
 import numpy as np
 
 from sf_runtime.envs.failures import describe_env_failure
-from sf_runtime.runners.parallel.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext
 from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
 from sf_runtime.runners.parallel.process_setup import setup_child_process
 from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, EpisodesReport
 from sf_runtime.runners.parallel.shared_memory import SegmentFds
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
+from sf_runtime.runners.policy_mapping import PolicyMapping
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +59,13 @@ _POLL_SEC = 0.1
 
 
 class _Split:
-    """One env vector of a worker and where it stands in the buffers."""
+    """One env vector of a worker, the policy of each of its rows, and where it stands in the buffers."""
 
-    def __init__(self, env_vector: Any, policies: np.ndarray, free: list[int]) -> None:
+    def __init__(self, env_vector: Any, mapping: PolicyMapping, free: list[int]) -> None:
         self.env_vector = env_vector
-        self.policy_of_row = policies
-        self.policies = sorted({int(p) for p in policies})
+        self.mapping = mapping
+        self.policy_of_row = mapping.policy_of_row
+        self.policies = mapping.policies
         # A split starts in its first slot that no learner holds; with none (a replacement worker whose
         # predecessor handed every slot over) it waits for one and starts fresh there (reset, no continuation).
         self.free = free
@@ -105,8 +112,10 @@ class RolloutWorker:
                 decorrelate=bool(cfg.decorrelate_envs_on_one_worker),
             )
             self.state.beat(self.beat_index)  # env creation can be slow; show progress
-            policies = policy_of_rows(cfg, ctx.num_agents, worker_index, s)
-            self.splits.append(_Split(vec, policies, self.slots.free_slots(worker_index, s)))
+            mapping = PolicyMapping(
+                cfg, ctx.num_agents, worker_index * cfg.num_envs_per_worker + s * envs_per_split, envs_per_split
+            )
+            self.splits.append(_Split(vec, mapping, self.slots.free_slots(worker_index, s)))
         self.frames = 0
         self.episodes: list[tuple[int, dict[str, Any]]] = []
         self._np = self.buffers.np
@@ -132,6 +141,7 @@ class RolloutWorker:
         """Reset a split's envs into index 0 of its slot; False when they failed and were not recreated."""
         split = self.splits[s]
         self._np["rnn_states"][self._rows(s, split.k), 0] = 0.0
+        self._np["policy_id"][self._rows(s, split.k)] = split.policy_of_row
         return self._reset_into(s, 0)
 
     def _reset_into(self, s: int, t: int) -> bool:
@@ -224,6 +234,8 @@ class RolloutWorker:
             self._np["rnn_states"][rows.start + np.flatnonzero(done), t + 1] = 0.0
         for episode in episode_stats:
             self.episodes.append((int(split.policy_of_row[int(episode["policy_agent"])]), episode))
+        if episode_stats and split.mapping.dynamic:
+            split.mapping.episodes_ended(int(episode["policy_agent"]) for episode in episode_stats)
         self.frames += self.layout.rows_per_split * self.ctx.frameskip
         split.t = t + 1
         self._request(s)
@@ -255,8 +267,13 @@ class RolloutWorker:
         for arr in self._obs_np.values():
             arr[new, 0] = arr[old, t_len]
         np_["rnn_states"][new, 0] = np_["rnn_states"][old, t_len]
+        changed = split.mapping.redraw()
+        if changed is not None:
+            np_["rnn_states"][new.start + np.flatnonzero(changed), 0] = 0.0
+            split.policies = split.mapping.policies
+        np_["policy_id"][new] = split.policy_of_row
         split.k, split.t = new_k, 0
-        if self.async_rl:
+        if self.async_rl and changed is None:
             np_["rnn_states"][new, 1] = np_["rnn_states"][old, t_len + 1]
             for key in ("actions", "log_prob_actions", "action_logits", "values", "policy_version"):
                 np_[key][new, 0] = np_[key][old, t_len]

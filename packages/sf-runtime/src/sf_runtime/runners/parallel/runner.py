@@ -61,6 +61,7 @@ from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, Ep
 from sf_runtime.runners.parallel.shared_memory import SharedArena
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.wind_down import WindDownWatchdog
+from sf_runtime.runners.policy_mapping import check_policy_count, check_sync_rounds
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +272,8 @@ class ParallelRunner:
 
         cfg = self.cfg
         self._env_info = probe_env_info(cfg)  # a bad env fails before the experiment dir is touched
+        check_policy_count(cfg, int(self._env_info.num_agents))  # so does a num_policies the run cannot serve
+        check_sync_rounds(cfg, int(self._env_info.num_agents))
         lifecycle.start()
         for pid, learner in self.learners.items():
             lifecycle.restore(pid, learner)

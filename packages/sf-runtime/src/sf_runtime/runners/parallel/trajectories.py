@@ -10,7 +10,9 @@ Per row, time index ``t`` holds what is known before step ``t``: the observation
 the policy computed from them (action, log-probability, distribution parameters, value, version). Index ``T`` is
 the bootstrap observation; ``rnn_states`` has one more index, ``T + 1``, for the state after the action at ``T``
 (which becomes index 1 of the next rollout when its action is reused). Rewards, done flags and ``valids`` (False
-for the reset step of a gymnasium vector env, whose action is ignored) have ``T`` entries.
+for the reset step of a gymnasium vector env, whose action is ignored, and for an agent whose info said
+``is_active=False``) have ``T`` entries. ``policy_id`` has no time index: the policy of each row for the whole
+rollout, written by the rollout worker when it starts filling the slot (read by inference and the learners).
 
 Nothing in here is pickled per step: processes exchange slot coordinates ``(w, s, k, t)`` and index these arrays.
 """
@@ -115,6 +117,7 @@ def allocate_trajectories(
     shapes["dones"] = ((r, t), "bool")
     shapes["time_outs"] = ((r, t), "bool")
     shapes["valids"] = ((r, t), "bool")
+    shapes["policy_id"] = ((r,), "int64")
     specs = TrajectorySpecs(layout)
     for key, (shape, dtype) in shapes.items():
         specs.arrays[key] = arena.create(shape, dtype).spec
