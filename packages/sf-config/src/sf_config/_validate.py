@@ -140,17 +140,37 @@ def _rule_algo(cfg: Config) -> str | None:
     return None
 
 
-PBT_PARAMETERS = tuple(name for name in PARAMETERS if name == "with_pbt" or name.startswith("pbt_"))
+PBT_PARAMETERS = tuple(
+    name for name in PARAMETERS if name.startswith("pbt_") and name != "pbt_mix_policies_in_one_env"
+)
 
 
 def _rule_pbt(cfg: Config) -> str | None:
-    given = _non_default(cfg, PBT_PARAMETERS)
+    """PBT needs a population; its settings given explicitly without ``with_pbt`` would do nothing."""
+    if cfg.get("with_pbt", False):
+        if cfg.num_policies < 2:
+            return (
+                f"with_pbt=True needs a population of policies, but num_policies={cfg.num_policies}; "
+                "use --num_policies=2 or more (e.g. 4), or leave --with_pbt out"
+            )
+        return None
+    given = [
+        f"--{name}"
+        for name in PBT_PARAMETERS
+        if name in cfg and cfg.source_of(name) in ("cli", "code") and cfg[name] != PARAMETERS[name].default
+    ]
     if not given:
         return None
-    return (
-        f"{', '.join(given)}: population-based training is not available yet in this version of sf; leave "
-        "with_pbt and the pbt_* parameters at their defaults"
-    )
+    verb = "is" if len(given) == 1 else "are"
+    return f"{', '.join(given)} {verb} used only with --with_pbt: add --with_pbt (and --num_policies=2 or more)"
+
+
+def _rule_pbt_mixing(cfg: Config) -> str | None:
+    if cfg.get("pbt_mix_policies_in_one_env", True) is not True:
+        return (
+            "pbt_mix_policies_in_one_env=False is not available yet in this version of sf; leave it at its default"
+        )
+    return None
 
 
 GPU_ENV_PARAMETERS = ("actor_worker_gpus", "env_gpu_actions", "env_gpu_observations")
@@ -191,6 +211,7 @@ CROSS_RULES: tuple[Callable[[Config], str | None], ...] = (
     _rule_wandb_settings,
     _rule_algo,
     _rule_pbt,
+    _rule_pbt_mixing,
     _rule_gpu_envs,
     _rule_benchmark,
 )

@@ -95,6 +95,8 @@ class SerialRunner:
             cfg.rollout,
             device,
         )
+        if cfg.with_pbt:
+            self._start_pbt(policy_of_agent)
         for pid in self.policy_ids:
             self._queues[pid], self._queued[pid] = [], 0
             per_round = self.collector.steps_per_rollout(pid) // cfg.rollout
@@ -125,6 +127,17 @@ class SerialRunner:
             device,
         )
         self.lifecycle.notify_start()
+
+    def _start_pbt(self, policy_of_agent: list[int]) -> None:
+        """Population-based training (:mod:`sf_runtime.pbt`) as an observer of the lifecycle."""
+        from sf_runtime.envs import get_default_reward_shaping
+        from sf_runtime.pbt import SerialPopulation, create_pbt
+
+        envs = getattr(self.env_vector, "envs", None)  # a native gymnasium vector has no shaping interface
+        default_shaping = get_default_reward_shaping(envs[0].env) if envs else None
+        controller = create_pbt(self.cfg, self.lifecycle, default_shaping)
+        assert controller is not None
+        controller.attach(SerialPopulation(self.learners, self.env_vector, policy_of_agent))
 
     def _train_ready(self, pid: int) -> None:
         """Train a policy on its queued trajectories when a batch is due (see the module doc for sync vs async)."""

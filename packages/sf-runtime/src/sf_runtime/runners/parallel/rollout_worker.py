@@ -38,7 +38,15 @@ from typing import Any
 import numpy as np
 
 from sf_runtime.envs.failures import describe_env_failure
-from sf_runtime.runners.parallel.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.context import (
+    MSG_ACTIONS,
+    MSG_FREE,
+    MSG_REWARD_SHAPING,
+    MSG_TRAJECTORY,
+    RunContext,
+    policy_of_rows,
+)
+from sf_runtime.runners.parallel.pbt_link import apply_reward_shaping
 from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
 from sf_runtime.runners.parallel.process_setup import setup_child_process
 from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, EpisodesReport
@@ -107,6 +115,10 @@ class RolloutWorker:
             self.state.beat(self.beat_index)  # env creation can be slow; show progress
             policies = policy_of_rows(cfg, ctx.num_agents, worker_index, s)
             self.splits.append(_Split(vec, policies, self.slots.free_slots(worker_index, s)))
+        # PBT: each policy's reward shaping, set again on envs that are recreated
+        self.reward_shaping = {pid: p["reward_shaping"] for pid, p in (ctx.pbt or {}).items()}
+        for i in range(len(self.splits)):
+            self._apply_reward_shaping(i)
         self.frames = 0
         self.episodes: list[tuple[int, dict[str, Any]]] = []
         self._np = self.buffers.np
@@ -114,6 +126,12 @@ class RolloutWorker:
         from sf_runtime.model import actions_to_env
 
         self._actions_to_env = actions_to_env
+
+    def _apply_reward_shaping(self, s: int) -> None:
+        """Set every policy's PBT reward shaping on the agents of split ``s`` it controls."""
+        split = self.splits[s]
+        for pid, scheme in self.reward_shaping.items():
+            apply_reward_shaping(split.env_vector, split.policy_of_row, pid, scheme)
 
     # ---- the split state machine ---------------------------------------------------------------------------------
 
@@ -180,6 +198,7 @@ class RolloutWorker:
                     bool(cfg.batched_sampling),
                     decorrelate=bool(cfg.decorrelate_envs_on_one_worker),
                 )
+                self._apply_reward_shaping(s)
                 recreated = True
             except Exception:
                 text += "\nRecreating the split's envs failed:\n" + traceback.format_exc().rstrip()
@@ -339,6 +358,10 @@ class RolloutWorker:
                         self._on_actions(s, k, t, incarnation)
                 elif msg[0] == MSG_FREE:
                     self._on_free(msg[1], msg[2])
+                elif msg[0] == MSG_REWARD_SHAPING:
+                    self.reward_shaping[msg[1]] = msg[2]
+                    for split in self.splits:
+                        apply_reward_shaping(split.env_vector, split.policy_of_row, msg[1], msg[2])
             self.state.beat(self.beat_index)
             if now - last_stats >= _STATS_INTERVAL_SEC:
                 self._send_stats()

@@ -47,6 +47,7 @@ from sf_runtime.runners.parallel.context import RunContext
 from sf_runtime.runners.parallel.failures import NO_ERROR_TEXT, ComponentFailure, EnvFailure, how_it_ended
 from sf_runtime.runners.parallel.health import ParallelLifecycle
 from sf_runtime.runners.parallel.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
+from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, pbt_snapshot
 from sf_runtime.runners.parallel.launch import (
     fork_server,
     helpers_running,
@@ -268,13 +269,19 @@ class ParallelRunner:
         """Set up, supervise until a stop condition, and stop in order (raises on a failed component)."""
         lifecycle = self.lifecycle
         from sf_runtime.envs import probe_env_info
+        from sf_runtime.pbt import create_pbt
 
         cfg = self.cfg
         self._env_info = probe_env_info(cfg)  # a bad env fails before the experiment dir is touched
         lifecycle.start()
         for pid, learner in self.learners.items():
             lifecycle.restore(pid, learner)
+        pbt = create_pbt(cfg, lifecycle, self._env_info.reward_shaping_scheme) if cfg.with_pbt else None
         self.ctx = self._build_context()
+        if pbt is not None:
+            assert self.slots is not None
+            self.ctx.pbt = pbt_snapshot(pbt.settings)
+            pbt.attach(ParallelPopulation(self.ctx, self.learners, self.slots))
         start = time.monotonic()
         with stop_signals_blocked():  # the fork server started now must survive a SIGTERM to the process group
             self._start_processes(self.ctx)
