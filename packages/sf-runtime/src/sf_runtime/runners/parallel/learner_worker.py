@@ -138,7 +138,11 @@ class LearnerProcess:
                 before,
                 learner.policy_version,
             )
-        learner.set_hyperparameters(hyperparameters)
+        changed = {k: v for k, v in hyperparameters.items() if float(learner.cfg[k]) != v}
+        learner.set_hyperparameters(changed)
+        if changed:
+            values = ", ".join(f"{k}={v:.6g}" for k, v in sorted(changed.items()))
+            log.info("Policy %d: trains with %s from its next batch (PBT)", self.policy_id, values)
 
     def _release(self, slots: list[_PendingSlot]) -> None:
         for slot in slots:
