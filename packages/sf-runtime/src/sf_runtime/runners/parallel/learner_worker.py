@@ -95,6 +95,8 @@ class LearnerProcess:
             self.learner.load_checkpoint_state(state_from_bytes(initial_state))
         if ctx.pbt is not None:  # every slot is mapped now: the segments are unlinked once all children started
             self.learner.set_hyperparameters(ctx.pbt[policy_id]["hyperparameters"])
+            values = ", ".join(f"{k}={v:.6g}" for k, v in sorted(ctx.pbt[policy_id]["hyperparameters"].items()))
+            log.info("Policy %d: starts with PBT hyperparameters %s", policy_id, values)
             self.all_weights = [WeightSlot(handle) for handle in ctx.weights]
         self.inbox = ctx.learner_queues[policy_id]
         self.slots = SlotOwnership(ctx.slots)
