@@ -117,3 +117,94 @@ def test_serial_pbt_follows_the_rules_and_the_best_policy_reaches_the_threshold(
     assert load_policy_settings(cfg, 0).mutations == 0
     for pid in range(3):
         assert CheckpointManager(cfg, pid).load() is not None
+
+
+_RESUMED = re.compile(r"Policy (\d): resumed from checkpoint at (\d+) env steps")
+_TRAINS_WITH = re.compile(r"Policy (\d): the learner (?:adopted .* and )?trains with PBT hyperparameters (.*)")
+
+
+def _wait_until(condition, what: str, run, timeout: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if run.proc.poll() is not None:
+            raise AssertionError(f"the run ended (code {run.proc.returncode}) before {what}:\n{run.output()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout}s:\n{run.output()}")
+        time.sleep(0.2)
+
+
+def _trains_with(output: str) -> list[tuple[int, dict[str, float]]]:
+    """The PBT hyperparameters the learner processes reported, in order (the first of each policy: at its start)."""
+    return [
+        (int(pid), {k: float(v) for k, v in (pair.split("=") for pair in values.strip().split(", "))})
+        for pid, values in _TRAINS_WITH.findall(output)
+    ]
+
+
+def _close(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a.keys() == b.keys() and all(a[k] == pytest.approx(b[k], rel=1e-5) for k in a)
+
+
+def test_parallel_pbt_killed_then_resumed_restores_every_policy(training_process, run_config, tmp_path):
+    cfg = run_config(
+        **PBT,
+        num_envs_per_worker=3,
+        worker_num_splits=1,
+        pbt_start_mutation=1000,
+        pbt_period_env_steps=1000,
+        pbt_mutation_rate=1.0,  # every round mutates: rounds show in the summary
+        pbt_replace_reward_gap=0.0,  # any gap: the worst policy is replaced whenever it is not policy 0
+        pbt_replace_reward_gap_absolute=0.0,
+        max_policy_lag=50,
+        save_every_sec=2,
+        restart_behavior="resume",
+        train_for_env_steps=10**9,
+    )
+    exp_cfg = make_cfg(**cfg, experiment="pbt_killed", train_dir=str(tmp_path))
+    first = training_process("pbt_killed", cfg, env_module=ENV_MODULE)
+    _wait_until(lambda: any("replaced_by" in r for r in read_summary(exp_cfg)), "a PBT replacement", first)
+    applied = read_summary(exp_cfg)  # rounds the learners have had time to take by the next checkpoint
+    saves = first.output().count("Saved checkpoints")
+    _wait_until(lambda: first.output().count("Saved checkpoints") > saves, "a checkpoint after the rounds", first)
+    first.send(signal.SIGKILL, group=True)
+    first.wait()
+    first.assert_clean()
+    out = first.output()
+    assert "PBT round of policy 0" not in out
+    settings = {pid: load_policy_settings(exp_cfg, pid) for pid in range(3)}
+    steps = {pid: CheckpointManager(exp_cfg, pid).load()["env_steps"] for pid in range(3)}
+    assert sum(s.mutations for s in settings.values()) > 0 and settings[0].mutations == 0
+    # the learner processes took every mutation (and copy) without a restart
+    reported = _trains_with(out)
+    for record in applied:
+        pid = record["policy_id"]
+        expected = {name: new for name, (_old, new) in record["hyperparameters"].items()}
+        assert any(p == pid and all(v[k] == pytest.approx(x, rel=1e-5) for k, x in expected.items()) for p, v in reported)
+        if "replaced_by" in record:
+            adopted = re.search(
+                rf"Policy {pid}: the learner adopted the weights of policy {record['replaced_by']}, "
+                r"version (\d+) -> (\d+)",
+                out,
+            )
+            assert adopted is not None, out
+            assert int(adopted[2]) == int(adopted[1]) + 50 + 1  # past max_policy_lag: samples in flight are dropped
+
+    # resume: a bounded run a little past the checkpoint
+    more = dict(cfg, train_for_env_steps=max(steps.values()) + 1500)
+    second = training_process("pbt_killed", more, env_module=ENV_MODULE)  # (its output file replaces the first's)
+    assert second.wait(timeout=300) == 0, second.output()
+    second.assert_clean()
+    out = second.output()
+    resumed = {int(pid): int(at) for pid, at in _RESUMED.findall(out)}
+    assert resumed == steps, out
+    first_reports = {}
+    for pid, values in _trains_with(out):
+        first_reports.setdefault(pid, values)
+    assert set(first_reports) == {0, 1, 2}
+    for pid in range(3):  # each learner process starts with its saved hyperparameters
+        assert _close(first_reports[pid], settings[pid].hyperparameters), (pid, first_reports[pid], settings[pid])
+    for pid in range(3):
+        assert f"PBT: policy {pid} resumes with" in out
+    records = read_summary(exp_cfg)
+    check_rounds(exp_cfg, records)
+    assert load_policy_settings(exp_cfg, 0).mutations == 0

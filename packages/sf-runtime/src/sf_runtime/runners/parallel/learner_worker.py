@@ -35,7 +35,7 @@ from sf_runtime.runners.parallel.context import (
 )
 from sf_runtime.runners.parallel.heartbeat import STOP_ALL, RunState
 from sf_runtime.runners.parallel.process_setup import setup_child_process
-from sf_runtime.runners.parallel.reports import ChildError, PolicyLag, TrainReport
+from sf_runtime.runners.parallel.reports import ChildError, PbtAppliedReport, PolicyLag, TrainReport
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
 from sf_runtime.runners.parallel.weights import WeightSlot
@@ -94,10 +94,8 @@ class LearnerProcess:
         if initial_state is not None:
             self.learner.load_checkpoint_state(state_from_bytes(initial_state))
         if ctx.pbt is not None:  # every slot is mapped now: the segments are unlinked once all children started
-            self.learner.set_hyperparameters(ctx.pbt[policy_id]["hyperparameters"])
-            values = ", ".join(f"{k}={v:.6g}" for k, v in sorted(ctx.pbt[policy_id]["hyperparameters"].items()))
-            log.info("Policy %d: starts with PBT hyperparameters %s", policy_id, values)
             self.all_weights = [WeightSlot(handle) for handle in ctx.weights]
+            self._on_pbt(ctx.pbt[policy_id]["hyperparameters"], None)
         self.inbox = ctx.learner_queues[policy_id]
         self.slots = SlotOwnership(ctx.slots)
         self.async_rl = bool(cfg.async_rl)
@@ -128,23 +126,15 @@ class LearnerProcess:
     def _on_pbt(self, hyperparameters: dict[str, float], copy_weights_from: int | None) -> None:
         """PBT: become a copy of another policy (its published weights) and/or train with new hyperparameters."""
         learner = self.learner
+        before = int(learner.policy_version)
         if copy_weights_from is not None:
-            before = learner.policy_version
             self.all_weights[copy_weights_from].pull(learner.actor_critic, have_version=-2)
             learner.adopt_weights(learner.actor_critic.state_dict())
             self.weights.publish(learner.actor_critic, learner.policy_version)
-            log.info(
-                "Policy %d: weights of policy %d adopted (PBT), version %d -> %d",
-                self.policy_id,
-                copy_weights_from,
-                before,
-                learner.policy_version,
-            )
-        changed = {k: v for k, v in hyperparameters.items() if float(learner.cfg[k]) != v}
-        learner.set_hyperparameters(changed)
-        if changed:
-            values = ", ".join(f"{k}={v:.6g}" for k, v in sorted(changed.items()))
-            log.info("Policy %d: trains with %s from its next batch (PBT)", self.policy_id, values)
+        learner.set_hyperparameters(hyperparameters)
+        self.ctx.stats_queue.put(
+            PbtAppliedReport(self.policy_id, copy_weights_from, before, int(learner.policy_version), hyperparameters)
+        )
 
     def _release(self, slots: list[_PendingSlot]) -> None:
         for slot in slots:

@@ -6,6 +6,8 @@
   publishes the weights.
 - To every rollout worker, on the inbox of its current incarnation: ``(MSG_REWARD_SHAPING, policy, scheme)``; the
   worker sets the scheme on the env agents (rows) of that policy.
+- Each learner reports what it applied (:class:`~.reports.PbtAppliedReport`), at start too; the main process logs
+  it (:func:`describe_applied`).
 - :attr:`RunContext.pbt` holds every policy's current settings; it is updated here before each message, so that a
   learner or a replacement worker started later begins with them.
 """
@@ -60,3 +62,14 @@ def apply_reward_shaping(env_vector: Any, policy_of_row: Any, policy_id: int, sc
     for row, pid in enumerate(policy_of_row):
         if int(pid) == policy_id:
             env_vector.set_reward_shaping(scheme, row)
+
+
+def describe_applied(report: Any) -> str:
+    """The log line of a learner's :class:`~.reports.PbtAppliedReport`."""
+    values = ", ".join(f"{k}={v:.6g}" for k, v in sorted(report.hyperparameters.items()))
+    if report.copied_from is None:
+        return f"Policy {report.policy_id}: the learner trains with PBT hyperparameters {values}"
+    return (
+        f"Policy {report.policy_id}: the learner adopted the weights of policy {report.copied_from}, version "
+        f"{report.version_before} -> {report.version_after}, and trains with PBT hyperparameters {values}"
+    )

@@ -47,7 +47,7 @@ from sf_runtime.runners.parallel.context import RunContext
 from sf_runtime.runners.parallel.failures import NO_ERROR_TEXT, ComponentFailure, EnvFailure, how_it_ended
 from sf_runtime.runners.parallel.health import ParallelLifecycle
 from sf_runtime.runners.parallel.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
-from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, pbt_snapshot
+from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, describe_applied, pbt_snapshot
 from sf_runtime.runners.parallel.launch import (
     fork_server,
     helpers_running,
@@ -58,7 +58,13 @@ from sf_runtime.runners.parallel.launch import (
 )
 from sf_runtime.runners.parallel.process_setup import stop_signals_blocked
 from sf_runtime.runners.parallel.remote_learner import RemoteLearner
-from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, EpisodesReport, TrainReport
+from sf_runtime.runners.parallel.reports import (
+    ChildError,
+    EnvFailureReport,
+    EpisodesReport,
+    PbtAppliedReport,
+    TrainReport,
+)
 from sf_runtime.runners.parallel.shared_memory import SharedArena
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.wind_down import WindDownWatchdog
@@ -218,6 +224,8 @@ class ParallelRunner:
                     log.error("%s failed:\n%s", label, text)
                 case EnvFailureReport():
                     self._on_env_failure(report)
+                case PbtAppliedReport():
+                    log.info("%s", describe_applied(report))
 
     def _on_episodes(self, report: EpisodesReport) -> None:
         if report.worker in self._replaced_at:
