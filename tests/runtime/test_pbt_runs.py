@@ -208,3 +208,38 @@ def test_parallel_pbt_killed_then_resumed_restores_every_policy(training_process
     records = read_summary(exp_cfg)
     check_rounds(exp_cfg, records)
     assert load_policy_settings(exp_cfg, 0).mutations == 0
+
+
+@pytest.mark.slow
+def test_parallel_sync_pbt_learns_to_a_high_true_objective(tmp_path, run_config, leftovers):
+    """A longer parallel run in sync mode: the best of 3 policies reaches 300 (random: about 22; maximum: 500)."""
+    observer = StopAtObjective(300.0)
+    cfg = make_cfg(
+        **run_config(
+            **PBT,
+            async_rl=False,
+            num_envs_per_worker=6,
+            worker_num_splits=1,
+            rollout=32,
+            batch_size=192,
+            num_epochs=4,
+            learning_rate=1e-3,
+            encoder_mlp_layers=[64, 64],
+            reward_scale=0.1,
+            stats_avg=30,
+            heartbeat_reporting_interval=60,
+        ),
+        pbt_start_mutation=5000,
+        pbt_period_env_steps=5000,
+        pbt_mutation_rate=0.3,
+        experiment="pbt_sync",
+        train_dir=str(tmp_path),
+        train_for_env_steps=400_000,
+    )
+    start = time.monotonic()
+    assert run_rl(cfg, observers=[observer]) == 0
+    print(f"\nparallel sync PBT run: {time.monotonic() - start:.0f}s, best true objective {observer.best:.1f}")
+    assert observer.best >= 300.0
+    check_rounds(cfg, read_summary(cfg))
+    children, segments = leftovers()
+    assert children == [] and segments == set()

@@ -224,9 +224,10 @@ def validate_cfg(cfg: Config) -> Config:
     ``num_envs_per_worker`` divisible by ``worker_num_splits``; ``rollout`` a multiple of ``recurrence`` and an RNN
     needing ``recurrence > 1``; V-trace needing ``recurrence == rollout`` and ``normalize_returns=False``; sync mode
     needing ``batch_size`` to be a whole number of rollouts; ordered bounds of the adaptive learning rate and PBT;
-    W&B settings given on the command line or in code only with ``with_wandb``; the parameters kept for Sample
-    Factory's interface whose feature sf does not have refuse any value but their default (``algo`` other than APPO,
-    PBT, GPU-side env tensors, ``benchmark``), saying why.
+    W&B settings given on the command line or in code only with ``with_wandb``; ``with_pbt`` needing
+    ``num_policies >= 2``, and ``pbt_*`` settings given on the command line or in code only with ``with_pbt``; the
+    parameters kept for Sample Factory's interface whose feature sf does not have refuse any value but their default
+    (``algo`` other than APPO, ``pbt_mix_policies_in_one_env``, GPU-side env tensors, ``benchmark``), saying why.
 
     Args:
         cfg: The cfg to check (``recurrence=-1`` is read as already resolved; see :func:`make_cfg`).
