@@ -38,7 +38,11 @@ class ShapedCartPole(gym.Wrapper, RewardShapingInterface):
         obs, reward, terminated, truncated, info = self.env.step(action)
         self.length += 1
         if terminated or truncated:
-            info = {**info, "true_objective": float(self.length), "episode_extra_stats": {"alive": self.shaping["alive"]}}
+            info = {
+                **info,
+                "true_objective": float(self.length),
+                "episode_extra_stats": {"alive": self.shaping["alive"]},
+            }
         return obs, float(reward) * self.shaping["alive"], terminated, truncated, info
 
 

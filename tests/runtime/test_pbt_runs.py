@@ -9,10 +9,8 @@
 
 from __future__ import annotations
 
-import json
 import re
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +24,7 @@ from sf_runtime.pbt import HYPERPARAMETERS, load_policy_settings, read_summary
 from sf_runtime.storage import CheckpointManager
 
 sys.path.insert(0, str(Path(__file__).parent))
-import pbt_envs  # noqa: E402,F401  (registers shaped_cartpole)
+import pbt_envs  # noqa: F401  (registers shaped_cartpole)
 
 torch.set_num_threads(1)
 
@@ -179,7 +177,9 @@ def test_parallel_pbt_killed_then_resumed_restores_every_policy(training_process
     for record in applied:
         pid = record["policy_id"]
         expected = {name: new for name, (_old, new) in record["hyperparameters"].items()}
-        assert any(p == pid and all(v[k] == pytest.approx(x, rel=1e-5) for k, x in expected.items()) for p, v in reported)
+        assert any(
+            p == pid and all(v[k] == pytest.approx(x, rel=1e-5) for k, x in expected.items()) for p, v in reported
+        )
         if "replaced_by" in record:
             adopted = re.search(
                 rf"Policy {pid}: the learner adopted the weights of policy {record['replaced_by']}, "

@@ -140,9 +140,7 @@ def _rule_algo(cfg: Config) -> str | None:
     return None
 
 
-PBT_PARAMETERS = tuple(
-    name for name in PARAMETERS if name.startswith("pbt_") and name != "pbt_mix_policies_in_one_env"
-)
+PBT_PARAMETERS = tuple(name for name in PARAMETERS if name.startswith("pbt_") and name != "pbt_mix_policies_in_one_env")
 
 
 def _rule_pbt(cfg: Config) -> str | None:
@@ -167,9 +165,7 @@ def _rule_pbt(cfg: Config) -> str | None:
 
 def _rule_pbt_mixing(cfg: Config) -> str | None:
     if cfg.get("pbt_mix_policies_in_one_env", True) is not True:
-        return (
-            "pbt_mix_policies_in_one_env=False is not available yet in this version of sf; leave it at its default"
-        )
+        return "pbt_mix_policies_in_one_env=False is not available yet in this version of sf; leave it at its default"
     return None
 
 

@@ -19,8 +19,13 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
-from sf_runtime.pbt._rules import decide_replacement, mutable_hyperparameters, mutate_hyperparameters
-from sf_runtime.pbt._rules import mutate_reward_shaping, objective
+from sf_runtime.pbt._rules import (
+    decide_replacement,
+    mutable_hyperparameters,
+    mutate_hyperparameters,
+    mutate_reward_shaping,
+    objective,
+)
 from sf_runtime.pbt._state import PolicySettings, append_summary, load_policy_settings, save_policy_settings
 from sf_runtime.runners.lifecycle import ExperimentLifecycle, RunObserver
 

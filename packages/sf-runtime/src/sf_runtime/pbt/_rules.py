@@ -86,9 +86,7 @@ def decide_replacement(
     source = rng.choice(ranking[:k])
     better = objectives[source]
     gap = better - own
-    replace = gap > float(cfg.pbt_replace_reward_gap_absolute) and gap > float(cfg.pbt_replace_reward_gap) * abs(
-        better
-    )
+    replace = gap > float(cfg.pbt_replace_reward_gap_absolute) and gap > float(cfg.pbt_replace_reward_gap) * abs(better)
     return ReplacementDecision(policy_id, source, replace, own, better, gap, ranking)
 
 

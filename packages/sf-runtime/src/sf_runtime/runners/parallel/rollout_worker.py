@@ -46,8 +46,8 @@ from sf_runtime.runners.parallel.context import (
     RunContext,
     policy_of_rows,
 )
-from sf_runtime.runners.parallel.pbt_link import apply_reward_shaping
 from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
+from sf_runtime.runners.parallel.pbt_link import apply_reward_shaping
 from sf_runtime.runners.parallel.process_setup import setup_child_process
 from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, EpisodesReport
 from sf_runtime.runners.parallel.shared_memory import SegmentFds

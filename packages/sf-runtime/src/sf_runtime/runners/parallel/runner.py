@@ -47,7 +47,6 @@ from sf_runtime.runners.parallel.context import RunContext
 from sf_runtime.runners.parallel.failures import NO_ERROR_TEXT, ComponentFailure, EnvFailure, how_it_ended
 from sf_runtime.runners.parallel.health import ParallelLifecycle
 from sf_runtime.runners.parallel.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
-from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, describe_applied, pbt_snapshot
 from sf_runtime.runners.parallel.launch import (
     fork_server,
     helpers_running,
@@ -56,6 +55,7 @@ from sf_runtime.runners.parallel.launch import (
     start_child,
     stop_helpers,
 )
+from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, describe_applied, pbt_snapshot
 from sf_runtime.runners.parallel.process_setup import stop_signals_blocked
 from sf_runtime.runners.parallel.remote_learner import RemoteLearner
 from sf_runtime.runners.parallel.reports import (
