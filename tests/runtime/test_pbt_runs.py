@@ -49,6 +49,25 @@ class StopAtObjective(RunObserver):
             run.request_stop(f"a policy reached a true objective of {self.best:.1f}")
 
 
+class ShapingSeen(RunObserver):
+    """The reward-shaping coefficients (``alive``) that each policy's episodes were played with."""
+
+    def __init__(self) -> None:
+        self.values: dict[int, set[float]] = {}
+
+    def on_episode(self, run, policy_id, episode) -> None:
+        self.values.setdefault(policy_id, set()).add(episode["alive"])
+
+
+def check_shaping_reached_the_envs(seen: ShapingSeen, records) -> None:
+    """Policy 0's envs keep the default shaping; a mutated shaping reached the envs of its policy."""
+    assert seen.values[0] == {1.0}
+    mutated = {(r["policy_id"], new) for r in records for _old, new in r["reward_shaping"].values()}
+    assert mutated, records
+    played = {(pid, value) for pid, values in seen.values.items() for value in values}
+    assert mutated & played, (mutated, seen.values)
+
+
 def check_rounds(cfg, records):
     """Every record of pbt/summary.jsonl follows the rules, and replaying them gives the saved settings."""
     base = {name: float(cfg[name]) for name in HYPERPARAMETERS}
@@ -90,7 +109,7 @@ def check_rounds(cfg, records):
 
 
 def test_serial_pbt_follows_the_rules_and_the_best_policy_reaches_the_threshold(tmp_path, learning_config):
-    observer = StopAtObjective(THRESHOLD)
+    observer, seen = StopAtObjective(THRESHOLD), ShapingSeen()
     cfg = make_cfg(
         **learning_config(num_envs_per_worker=12, batch_size=128, num_batches_per_epoch=1, stats_avg=30, seed=0),
         **PBT,
@@ -104,7 +123,7 @@ def test_serial_pbt_follows_the_rules_and_the_best_policy_reaches_the_threshold(
         train_for_env_steps=60_000,
     )
     start = time.monotonic()
-    assert run_rl(cfg, observers=[observer]) == 0
+    assert run_rl(cfg, observers=[observer, seen]) == 0
     print(f"\nserial PBT run: {time.monotonic() - start:.0f}s, best true objective {observer.best:.1f}")
     assert observer.best >= THRESHOLD
 
@@ -112,6 +131,7 @@ def test_serial_pbt_follows_the_rules_and_the_best_policy_reaches_the_threshold(
     assert any("replaced_by" in r for r in records), records
     assert any(r["hyperparameters"] for r in records)
     check_rounds(cfg, records)
+    check_shaping_reached_the_envs(seen, records)
     assert load_policy_settings(cfg, 0).mutations == 0
     for pid in range(3):
         assert CheckpointManager(cfg, pid).load() is not None
@@ -213,7 +233,7 @@ def test_parallel_pbt_killed_then_resumed_restores_every_policy(training_process
 @pytest.mark.slow
 def test_parallel_sync_pbt_learns_to_a_high_true_objective(tmp_path, run_config, leftovers):
     """A longer parallel run in sync mode: the best of 3 policies reaches 300 (random: about 22; maximum: 500)."""
-    observer = StopAtObjective(300.0)
+    observer, seen = StopAtObjective(300.0), ShapingSeen()
     cfg = make_cfg(
         **run_config(
             **PBT,
@@ -237,9 +257,11 @@ def test_parallel_sync_pbt_learns_to_a_high_true_objective(tmp_path, run_config,
         train_for_env_steps=400_000,
     )
     start = time.monotonic()
-    assert run_rl(cfg, observers=[observer]) == 0
+    assert run_rl(cfg, observers=[observer, seen]) == 0
     print(f"\nparallel sync PBT run: {time.monotonic() - start:.0f}s, best true objective {observer.best:.1f}")
     assert observer.best >= 300.0
-    check_rounds(cfg, read_summary(cfg))
+    records = read_summary(cfg)
+    check_rounds(cfg, records)
+    check_shaping_reached_the_envs(seen, records)  # through the rollout worker processes
     children, segments = leftovers()
     assert children == [] and segments == set()

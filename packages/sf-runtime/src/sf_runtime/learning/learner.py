@@ -19,6 +19,9 @@ One call of :meth:`Learner.train` does, in order:
 Values are compared in the value head's space: with ``normalize_returns`` the stored values, the targets and the
 predictions are all normalized returns.
 
+Between two calls, population-based training may change a learner (:mod:`sf_runtime.pbt`):
+:meth:`Learner.set_hyperparameters` and :meth:`Learner.adopt_weights`.
+
 The module is a little over 400 lines: the steps above are kept in one class, in their order, so that a training call
 reads top to bottom in one place.
 """

@@ -24,6 +24,11 @@ there and the main process stops the run; otherwise the split's env vector is re
 failed step's transition is masked (``valids`` False, ``dones`` True, reward 0), the recurrent state at the next
 step is zero and its observations come from the new envs' reset. The main process counts the failures and stops
 the run once there are more than ``max_env_failures``.
+
+With PBT each policy's reward-shaping scheme is set on the env agents (rows) it controls: at start from
+``RunContext.pbt``, on a ``MSG_REWARD_SHAPING`` from the main process, and on envs recreated after a failure.
+
+The module is a little over 400 lines: the split state machine, the env-failure path and the inbox are one loop.
 """
 
 from __future__ import annotations
