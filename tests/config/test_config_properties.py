@@ -38,10 +38,13 @@ COUPLED = {
     "wandb_job_type",
     "wandb_tags",
     "wandb_dir",
+    # PBT needs num_policies >= 2, and its settings given without with_pbt are an error
+    "with_pbt",
+    *(name for name in PARAMETERS if name.startswith("pbt_") and name != "pbt_mix_policies_in_one_env"),
 }
 # parameters kept for Sample Factory's interface whose feature sf does not have: only their default is valid
-REFUSED = {"algo", "benchmark", "with_pbt", "actor_worker_gpus", "env_gpu_actions", "env_gpu_observations"}
-REFUSED |= {name for name in PARAMETERS if name.startswith("pbt_")}
+REFUSED = {"algo", "benchmark", "pbt_mix_policies_in_one_env", "actor_worker_gpus", "env_gpu_actions"}
+REFUSED |= {"env_gpu_observations"}
 FREE = [p for p in PARAMETERS.values() if p.name not in COUPLED | REFUSED and p.name != "env"]
 SAFE_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_ABC0123456789/.", min_size=1, max_size=12).filter(
     lambda s: s.lower() not in {"none", "null"} and not s[0].isdigit()
@@ -90,6 +93,13 @@ def _coupled(draw):
     lr = sorted(draw(st.lists(st.floats(0, 1), min_size=2, max_size=2)))
     values |= {"lr_adaptive_min": lr[0], "lr_adaptive_max": lr[1]}
     values["num_policies"] = draw(st.integers(1, 8))
+    values["with_pbt"] = values["num_policies"] >= 2 and draw(st.booleans())
+    if values["with_pbt"]:
+        pbt = sorted(c for c in COUPLED if c.startswith("pbt_") and not c.startswith("pbt_perturb"))
+        for name in draw(st.lists(st.sampled_from(pbt), unique=True)):
+            values[name] = draw(value_of(PARAMETERS[name]))
+        perturb = sorted(draw(st.lists(st.floats(1, 10), min_size=2, max_size=2)))
+        values |= {"pbt_perturb_min": perturb[0], "pbt_perturb_max": perturb[1]}
     values["with_wandb"] = draw(st.booleans())
     if values["with_wandb"]:
         for name in draw(st.lists(st.sampled_from(sorted(c for c in COUPLED if c.startswith("wandb_"))), unique=True)):

@@ -145,21 +145,27 @@ def _rule_algo(cfg: Config) -> str | None:
 
 
 # pbt_mix_policies_in_one_env is not PBT's own: it maps agents to policies in any multi-policy run.
-PBT_PARAMETERS = tuple(
-    name
-    for name in PARAMETERS
-    if (name == "with_pbt" or name.startswith("pbt_")) and name != "pbt_mix_policies_in_one_env"
-)
+PBT_PARAMETERS = tuple(name for name in PARAMETERS if name.startswith("pbt_") and name != "pbt_mix_policies_in_one_env")
 
 
 def _rule_pbt(cfg: Config) -> str | None:
-    given = _non_default(cfg, PBT_PARAMETERS)
+    """PBT needs a population; its settings given explicitly without ``with_pbt`` would do nothing."""
+    if cfg.get("with_pbt", False):
+        if cfg.num_policies < 2:
+            return (
+                f"with_pbt=True needs a population of policies, but num_policies={cfg.num_policies}; "
+                "use --num_policies=2 or more (e.g. 4), or leave --with_pbt out"
+            )
+        return None
+    given = [
+        f"--{name}"
+        for name in PBT_PARAMETERS
+        if name in cfg and cfg.source_of(name) in ("cli", "code") and cfg[name] != PARAMETERS[name].default
+    ]
     if not given:
         return None
-    return (
-        f"{', '.join(given)}: population-based training is not available yet in this version of sf; leave "
-        "with_pbt and the pbt_* parameters at their defaults"
-    )
+    verb = "is" if len(given) == 1 else "are"
+    return f"{', '.join(given)} {verb} used only with --with_pbt: add --with_pbt (and --num_policies=2 or more)"
 
 
 GPU_ENV_PARAMETERS = ("actor_worker_gpus", "env_gpu_actions", "env_gpu_observations")
@@ -212,9 +218,10 @@ def validate_cfg(cfg: Config) -> Config:
     ``num_envs_per_worker`` divisible by ``worker_num_splits``; ``rollout`` a multiple of ``recurrence`` and an RNN
     needing ``recurrence > 1``; V-trace needing ``recurrence == rollout`` and ``normalize_returns=False``; sync mode
     needing ``batch_size`` to be a whole number of rollouts; ordered bounds of the adaptive learning rate and PBT;
-    W&B settings given on the command line or in code only with ``with_wandb``; the parameters kept for Sample
-    Factory's interface whose feature sf does not have refuse any value but their default (``algo`` other than APPO,
-    PBT, GPU-side env tensors, ``benchmark``), saying why.
+    W&B settings given on the command line or in code only with ``with_wandb``; ``with_pbt`` needing
+    ``num_policies >= 2``, and ``pbt_*`` settings given on the command line or in code only with ``with_pbt``; the
+    parameters kept for Sample Factory's interface whose feature sf does not have refuse any value but their default
+    (``algo`` other than APPO, ``pbt_mix_policies_in_one_env``, GPU-side env tensors, ``benchmark``), saying why.
 
     Args:
         cfg: The cfg to check (``recurrence=-1`` is read as already resolved; see :func:`make_cfg`).

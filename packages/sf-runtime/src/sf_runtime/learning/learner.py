@@ -19,13 +19,18 @@ One call of :meth:`Learner.train` does, in order:
 Values are compared in the value head's space: with ``normalize_returns`` the stored values, the targets and the
 predictions are all normalized returns.
 
+Between two calls, population-based training may change a learner (:mod:`sf_runtime.pbt`):
+:meth:`Learner.set_hyperparameters` and :meth:`Learner.adopt_weights`.
+
 The module is a little over 400 lines: the steps above are kept in one class, in their order, so that a training call
 reads top to bottom in one place.
 """
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -147,6 +152,35 @@ class Learner:
         self.policy_version = int(state["policy_version"])
         self.env_steps = int(state.get("env_steps", 0))
         self.lr_schedule.load_state_dict(state.get("lr_schedule", {}))
+
+    # --- population-based training ----------------------------------------------------------------------------------
+    def set_hyperparameters(self, values: Mapping[str, float]) -> None:
+        """Train with new values of cfg hyperparameters from the next batch on (PBT), without a restart.
+
+        The learner takes a copy of its cfg first (the serial runner's learners share one). A new ``learning_rate``
+        rescales the current rate by the same factor, so an adaptive or decaying schedule goes on from where it is.
+        """
+        if not values:
+            return
+        cfg = copy.deepcopy(self.cfg)
+        for name, value in values.items():
+            setattr(cfg, name, value)
+        old_lr = float(self.cfg.learning_rate)
+        self.cfg = cfg
+        self.coeffs = LossCoefficients.from_cfg(cfg)
+        new_lr = float(cfg.learning_rate)
+        if new_lr != old_lr:
+            self.lr_schedule.initial_lr = new_lr
+            self.lr_schedule.lr = self.lr_schedule.lr * new_lr / old_lr if old_lr > 0 else new_lr
+
+    def adopt_weights(self, model_state: Mapping[str, torch.Tensor]) -> None:
+        """Replace the model (weights and normalizer statistics) by another policy's (PBT), keeping the optimizer.
+
+        The version moves ``max_policy_lag + 1`` past the current one, so that every sample already collected by
+        the replaced weights counts as too old and is masked out of training.
+        """
+        self.actor_critic.load_state_dict(model_state, strict=True)
+        self.policy_version += int(self.cfg.max_policy_lag) + 1
 
     # --- training ---------------------------------------------------------------------------------------------------
     def _check_batch(self, batch: dict) -> tuple[int, int]:

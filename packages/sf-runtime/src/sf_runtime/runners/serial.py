@@ -28,6 +28,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from sf_runtime.envs import APPROX_TOTAL_TRAINING_STEPS, make_env_vector
 from sf_runtime.envs.failures import EnvCallError
 from sf_runtime.learning import Learner
@@ -65,6 +67,7 @@ class SerialRunner:
         self.trajectories_per_batch = 0
         self._queues: dict[int, list[dict[str, Any]]] = {}
         self._queued: dict[int, int] = {}
+        self._population: Any = None  # PBT's SerialPopulation, with with_pbt
 
     def init(self) -> None:
         """Create the envs, prepare the experiment directory, create the learners, resume from the latest
@@ -101,6 +104,8 @@ class SerialRunner:
             cfg.rollout,
             device,
         )
+        if cfg.with_pbt:
+            self._start_pbt()
         for pid in self.policy_ids:
             self._queues[pid], self._queued[pid] = [], 0
             per_round = self.collector.steps_per_rollout(pid) // cfg.rollout
@@ -126,6 +131,19 @@ class SerialRunner:
             device,
         )
         self.lifecycle.notify_start()
+
+    def _start_pbt(self) -> None:
+        """Population-based training (:mod:`sf_runtime.pbt`) as an observer of the lifecycle."""
+        from sf_runtime.envs import get_default_reward_shaping
+        from sf_runtime.pbt import SerialPopulation, create_pbt
+
+        envs = getattr(self.env_vector, "envs", None)  # a native gymnasium vector has no shaping interface
+        default_shaping = get_default_reward_shaping(envs[0].env) if envs else None
+        controller = create_pbt(self.cfg, self.lifecycle, default_shaping)
+        assert controller is not None
+        assert self.mapping is not None
+        self._population = SerialPopulation(self.learners, self.env_vector, self.mapping.policy_of_row)
+        controller.attach(self._population)
 
     def _train_ready(self, pid: int) -> None:
         """Train a policy on its queued trajectories when a batch is due (see the module doc for sync vs async)."""
@@ -168,6 +186,8 @@ class SerialRunner:
         changed = self.mapping.redraw()
         if changed is not None:
             self.collector.set_policy_of_agent(self.mapping.policy_of_row, changed)
+            if self._population is not None:
+                self._population.shape_rows(np.flatnonzero(changed))
 
     def close(self) -> None:
         """Close the envs."""

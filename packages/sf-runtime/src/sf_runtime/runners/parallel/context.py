@@ -9,7 +9,9 @@ Messages are small tuples of ints (pickled by faster-fifo); observations and pol
   inference (the requests it served: a worker acts only on the answer to its current request), ``(MSG_FREE, split,
   buffer)`` from a learner that gave a slot back (it lowered its "held" flag first).
 - learner queue (one per policy): ``(MSG_TRAJECTORY, worker, split, buffer)`` from rollout workers,
-  ``(MSG_STATE_REQUEST,)`` from the main process (reply: checkpoint bytes on the learner's pipe).
+  ``(MSG_STATE_REQUEST,)`` from the main process (reply: checkpoint bytes on the learner's pipe), and with PBT
+  ``(MSG_PBT, hyperparameters, copy_weights_from)`` (:mod:`.pbt_link`).
+- with PBT, also on the worker queue: ``(MSG_REWARD_SHAPING, policy, scheme)`` from the main process.
 - stats queue (to the main process): the named records of :mod:`.reports` (episodes and frames from rollout
   workers, training steps from learners, env failures, the traceback of any child that failed).
 """
@@ -30,6 +32,8 @@ MSG_ACTIONS = 0
 MSG_FREE = 1
 MSG_TRAJECTORY = 2
 MSG_STATE_REQUEST = 3
+MSG_PBT = 4
+MSG_REWARD_SHAPING = 5
 
 
 @dataclass
@@ -56,6 +60,7 @@ class RunContext:
         registrations: the main process's registered envs and model factories, restored first in every child.
         log_level: logging level for children.
         slots: handle of the shared slot-ownership flags and worker incarnations (``SlotOwnership.handle``).
+        pbt: with PBT, every policy's current ``{"hyperparameters", "reward_shaping"}`` (:mod:`.pbt_link`), else None.
     """
 
     cfg: Any
@@ -75,6 +80,7 @@ class RunContext:
     registrations: Registrations = field(default_factory=Registrations)
     log_level: int = 20
     slots: Any = None
+    pbt: dict[int, dict[str, Any]] | None = None
 
     def component_index(self, role: str, index: int) -> int:
         """Heartbeat index of a component."""

@@ -27,10 +27,17 @@ from typing import Any
 
 import torch
 
-from sf_runtime.runners.parallel.context import MSG_FREE, MSG_STATE_REQUEST, MSG_TRAJECTORY, RunContext, policy_of_rows
+from sf_runtime.runners.parallel.context import (
+    MSG_FREE,
+    MSG_PBT,
+    MSG_STATE_REQUEST,
+    MSG_TRAJECTORY,
+    RunContext,
+    policy_of_rows,
+)
 from sf_runtime.runners.parallel.heartbeat import STOP_ALL, RunState
 from sf_runtime.runners.parallel.process_setup import setup_child_process
-from sf_runtime.runners.parallel.reports import ChildError, PolicyLag, TrainReport
+from sf_runtime.runners.parallel.reports import ChildError, PbtAppliedReport, PolicyLag, TrainReport
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
 from sf_runtime.runners.parallel.weights import WeightSlot
@@ -88,6 +95,9 @@ class LearnerProcess:
         self.learner = Learner(cfg, ctx.obs_space, ctx.action_space, policy_id=policy_id, device=torch_device(cfg))
         if initial_state is not None:
             self.learner.load_checkpoint_state(state_from_bytes(initial_state))
+        if ctx.pbt is not None:  # every slot is mapped now: the segments are unlinked once all children started
+            self.all_weights = [WeightSlot(handle) for handle in ctx.weights]
+            self._on_pbt(ctx.pbt[policy_id]["hyperparameters"], None)
         self.inbox = ctx.learner_queues[policy_id]
         self.slots = SlotOwnership(ctx.slots)
         self.async_rl = bool(cfg.async_rl)
@@ -120,6 +130,21 @@ class LearnerProcess:
         elif msg[0] == MSG_STATE_REQUEST:
             payload = {"state": self.learner.checkpoint_state(), "policy_version": int(self.learner.policy_version)}
             self.conn.send_bytes(state_to_bytes(payload))
+        elif msg[0] == MSG_PBT:
+            self._on_pbt(msg[1], msg[2])
+
+    def _on_pbt(self, hyperparameters: dict[str, float], copy_weights_from: int | None) -> None:
+        """PBT: become a copy of another policy (its published weights) and/or train with new hyperparameters."""
+        learner = self.learner
+        before = int(learner.policy_version)
+        if copy_weights_from is not None:
+            self.all_weights[copy_weights_from].pull(learner.actor_critic, have_version=-2)
+            learner.adopt_weights(learner.actor_critic.state_dict())
+            self.weights.publish(learner.actor_critic, learner.policy_version)
+        learner.set_hyperparameters(hyperparameters)
+        self.ctx.stats_queue.put(
+            PbtAppliedReport(self.policy_id, copy_weights_from, before, int(learner.policy_version), hyperparameters)
+        )
 
     def _release(self, slots: list[_PendingSlot]) -> None:
         for slot in slots:

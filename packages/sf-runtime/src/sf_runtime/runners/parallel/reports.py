@@ -49,3 +49,14 @@ class EnvFailureReport(NamedTuple):
     label: str
     text: str
     recreated: bool
+
+
+class PbtAppliedReport(NamedTuple):
+    """From a learner that applied PBT settings (at start, or on a ``MSG_PBT``): the weights it copied, if any, its
+    version before and after, and the hyperparameters it trains with from its next batch."""
+
+    policy_id: int
+    copied_from: int | None
+    version_before: int
+    version_after: int
+    hyperparameters: dict[str, float]

@@ -29,6 +29,11 @@ there and the main process stops the run; otherwise the split's env vector is re
 failed step's transition is masked (``valids`` False, ``dones`` True, reward 0), the recurrent state at the next
 step is zero and its observations come from the new envs' reset. The main process counts the failures and stops
 the run once there are more than ``max_env_failures``.
+
+With PBT each policy's reward-shaping scheme is set on the env agents (rows) it controls: at start from
+``RunContext.pbt``, on a ``MSG_REWARD_SHAPING`` from the main process, and on envs recreated after a failure.
+
+The module is a little over 400 lines: the split state machine, the env-failure path and the inbox are one loop.
 """
 
 from __future__ import annotations
@@ -43,8 +48,9 @@ from typing import Any
 import numpy as np
 
 from sf_runtime.envs.failures import describe_env_failure
-from sf_runtime.runners.parallel.context import MSG_ACTIONS, MSG_FREE, MSG_TRAJECTORY, RunContext
+from sf_runtime.runners.parallel.context import MSG_ACTIONS, MSG_FREE, MSG_REWARD_SHAPING, MSG_TRAJECTORY, RunContext
 from sf_runtime.runners.parallel.heartbeat import STOP_SAMPLING, RunState
+from sf_runtime.runners.parallel.pbt_link import apply_reward_shaping
 from sf_runtime.runners.parallel.process_setup import setup_child_process
 from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, EpisodesReport
 from sf_runtime.runners.parallel.shared_memory import SegmentFds
@@ -116,6 +122,10 @@ class RolloutWorker:
                 cfg, ctx.num_agents, worker_index * cfg.num_envs_per_worker + s * envs_per_split, envs_per_split
             )
             self.splits.append(_Split(vec, mapping, self.slots.free_slots(worker_index, s)))
+        # PBT: each policy's reward shaping, set again on envs that are recreated or change policy
+        self.reward_shaping = {pid: p["reward_shaping"] for pid, p in (ctx.pbt or {}).items()}
+        for i in range(len(self.splits)):
+            self._apply_reward_shaping(i)
         self.frames = 0
         self.episodes: list[tuple[int, dict[str, Any]]] = []
         self._np = self.buffers.np
@@ -123,6 +133,12 @@ class RolloutWorker:
         from sf_runtime.model import actions_to_env
 
         self._actions_to_env = actions_to_env
+
+    def _apply_reward_shaping(self, s: int) -> None:
+        """Set every policy's PBT reward shaping on the agents of split ``s`` it controls."""
+        split = self.splits[s]
+        for pid, scheme in self.reward_shaping.items():
+            apply_reward_shaping(split.env_vector, split.policy_of_row, pid, scheme)
 
     # ---- the split state machine ---------------------------------------------------------------------------------
 
@@ -190,6 +206,7 @@ class RolloutWorker:
                     bool(cfg.batched_sampling),
                     decorrelate=bool(cfg.decorrelate_envs_on_one_worker),
                 )
+                self._apply_reward_shaping(s)
                 recreated = True
             except Exception:
                 text += "\nRecreating the split's envs failed:\n" + traceback.format_exc().rstrip()
@@ -271,6 +288,7 @@ class RolloutWorker:
         if changed is not None:
             np_["rnn_states"][new.start + np.flatnonzero(changed), 0] = 0.0
             split.policies = split.mapping.policies
+            self._apply_reward_shaping(s)
         np_["policy_id"][new] = split.policy_of_row
         split.k, split.t = new_k, 0
         if self.async_rl and changed is None:
@@ -356,6 +374,10 @@ class RolloutWorker:
                         self._on_actions(s, k, t, incarnation)
                 elif msg[0] == MSG_FREE:
                     self._on_free(msg[1], msg[2])
+                elif msg[0] == MSG_REWARD_SHAPING:
+                    self.reward_shaping[msg[1]] = msg[2]
+                    for split in self.splits:
+                        apply_reward_shaping(split.env_vector, split.policy_of_row, msg[1], msg[2])
             self.state.beat(self.beat_index)
             if now - last_stats >= _STATS_INTERVAL_SEC:
                 self._send_stats()

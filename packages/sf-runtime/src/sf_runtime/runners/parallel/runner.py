@@ -55,9 +55,16 @@ from sf_runtime.runners.parallel.launch import (
     start_child,
     stop_helpers,
 )
+from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, describe_applied, pbt_snapshot
 from sf_runtime.runners.parallel.process_setup import stop_signals_blocked
 from sf_runtime.runners.parallel.remote_learner import RemoteLearner
-from sf_runtime.runners.parallel.reports import ChildError, EnvFailureReport, EpisodesReport, TrainReport
+from sf_runtime.runners.parallel.reports import (
+    ChildError,
+    EnvFailureReport,
+    EpisodesReport,
+    PbtAppliedReport,
+    TrainReport,
+)
 from sf_runtime.runners.parallel.shared_memory import SharedArena
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.wind_down import WindDownWatchdog
@@ -218,6 +225,8 @@ class ParallelRunner:
                     log.error("%s failed:\n%s", label, text)
                 case EnvFailureReport():
                     self._on_env_failure(report)
+                case PbtAppliedReport():
+                    log.info("%s", describe_applied(report))
 
     def _on_episodes(self, report: EpisodesReport) -> None:
         if report.worker in self._replaced_at:
@@ -269,6 +278,7 @@ class ParallelRunner:
         """Set up, supervise until a stop condition, and stop in order (raises on a failed component)."""
         lifecycle = self.lifecycle
         from sf_runtime.envs import probe_env_info
+        from sf_runtime.pbt import create_pbt
 
         cfg = self.cfg
         self._env_info = probe_env_info(cfg)  # a bad env fails before the experiment dir is touched
@@ -277,7 +287,12 @@ class ParallelRunner:
         lifecycle.start()
         for pid, learner in self.learners.items():
             lifecycle.restore(pid, learner)
+        pbt = create_pbt(cfg, lifecycle, self._env_info.reward_shaping_scheme) if cfg.with_pbt else None
         self.ctx = self._build_context()
+        if pbt is not None:
+            assert self.slots is not None
+            self.ctx.pbt = pbt_snapshot(pbt.settings)
+            pbt.attach(ParallelPopulation(self.ctx, self.learners, self.slots))
         start = time.monotonic()
         with stop_signals_blocked():  # the fork server started now must survive a SIGTERM to the process group
             self._start_processes(self.ctx)
