@@ -27,6 +27,7 @@ from sf_runtime.pbt import (
 from sf_runtime.runners.lifecycle import ExperimentLifecycle
 
 sys.path.insert(0, str(Path(__file__).parent))
+import pbt_envs  # noqa: F401  (registers shaped_cartpole)
 
 torch.set_num_threads(1)
 

@@ -71,7 +71,7 @@ def test_every_parameter_is_read_or_refused(name):
     )
 
 
-@pytest.mark.parametrize("name", ["algo", "pbt_mix_policies_in_one_env", "actor_worker_gpus", "benchmark"])
+@pytest.mark.parametrize("name", ["algo", "env_gpu_actions", "actor_worker_gpus", "benchmark"])
 def test_refusals_say_why(name):
     message = refusal(name)
     assert message is not None
