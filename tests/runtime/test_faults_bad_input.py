@@ -204,17 +204,19 @@ def test_bad_config_through_sf_cli_is_a_usage_error_that_touches_no_experiment(t
     print(f"\n[bad config] sf-cli train --num_workers=-2: exit 2, {seconds:.1f}s: {cli.stderr.strip()[-200:]}")
 
 
-def test_env_failure_of_a_resumed_run_that_has_already_reached_its_goal_is_not_a_success(
+def test_a_resumed_run_that_has_already_reached_its_goal_starts_nothing_and_succeeds(
     training_process, run_config, trained, tmp_path
 ):
-    # the saved train_for_env_steps is reached already: the run stops at once, but its env failed at the first step
+    # the saved train_for_env_steps is reached already: no process starts (so the env, which would fail at its first
+    # step, is never stepped), the checkpoint stays as it was, and the log says how to train on
     env_steps = copy_experiment(trained, tmp_path)
     run = training_process(EXPERIMENT, run_config(SMALL, env="bad_nan_obs"), ENV_MODULE)
     code = run.wait(timeout=120)
 
     out = run.output()
-    assert code == 1, out
-    assert "'bad_nan_obs'" in out and "must be finite" in out, out
+    assert code == 0, out
+    assert "Reached train_for_env_steps=2000" in out, out
+    assert "Nothing left to train: raise train_for_env_steps" in out and "Started rollout_worker" not in out, out
     run.assert_clean()
     _cfg, state = run.load_experiment()
-    assert state is not None and state["env_steps"] >= env_steps
+    assert state is not None and state["env_steps"] == env_steps

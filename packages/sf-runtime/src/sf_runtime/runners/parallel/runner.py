@@ -57,6 +57,7 @@ from sf_runtime.runners.parallel.launch import (
 )
 from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, describe_applied, pbt_snapshot
 from sf_runtime.runners.parallel.process_setup import stop_signals_blocked
+from sf_runtime.runners.parallel.queue_recovery import lock_holder, release_orphaned_locks
 from sf_runtime.runners.parallel.remote_learner import RemoteLearner
 from sf_runtime.runners.parallel.reports import (
     ChildError,
@@ -182,6 +183,10 @@ class ParallelRunner:
         # Requests and answers of the dead process are dropped from now on (inference and the new worker compare
         # incarnations); its slots stay with the learners that hold them and come back through the shared flags.
         self.slots.new_incarnation(comp.index)
+        ctx = self.ctx
+        queues = [*ctx.policy_queues, *ctx.learner_queues, ctx.stats_queue, *(q for w in ctx.worker_queues for q in w)]
+        if released := release_orphaned_locks(queues):
+            log.warning("Released %d queue lock(s) that the dead %s held", released, comp.label)
         self.state.beat(i)
         self._starting[i] = (time.monotonic(), self.state.last_beat(i))  # until its own first heartbeat
         proc = start_child(self._mp, self.ctx, comp, segments=self.arena.segment_fds())
@@ -210,6 +215,9 @@ class ParallelRunner:
 
     def _drain_stats(self, timeout: float = 0.0) -> None:
         assert self.ctx is not None
+        release_orphaned_locks([self.ctx.stats_queue])
+        if lock_holder(self.ctx.stats_queue) is not None:
+            return  # a child is putting: read next time rather than wait on a lock its holder may never release
         try:
             reports = self.ctx.stats_queue.get_many(block=timeout > 0, timeout=timeout)
         except queue.Empty:
@@ -287,6 +295,9 @@ class ParallelRunner:
         lifecycle.start()
         for pid, learner in self.learners.items():
             lifecycle.restore(pid, learner)
+        if lifecycle.should_stop():  # resumed at its goal: start no process (the serial runner steps no env either)
+            log.info("Nothing left to train: raise train_for_env_steps (or train_for_seconds) to train on")
+            return
         pbt = create_pbt(cfg, lifecycle, self._env_info.reward_shaping_scheme) if cfg.with_pbt else None
         self.ctx = self._build_context()
         if pbt is not None:

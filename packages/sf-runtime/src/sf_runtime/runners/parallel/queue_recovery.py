@@ -1,0 +1,143 @@
+"""Queue locks left held by a process that was killed inside a queue call, found and released.
+
+faster-fifo guards each queue with a process-shared pthread mutex that is not robust: a rollout worker SIGKILLed
+between lock and unlock (more likely the busier the machine, since a preempted holder keeps the lock for a whole time
+slice) leaves it locked, and the learner, the inference workers and the other rollout workers then block on that queue
+forever. Before the main process starts a replacement worker it looks at every queue of the run: glibc records the
+holder's thread id in the mutex, and a mutex held by a thread that no longer exists is released (for a normal mutex
+``pthread_mutex_unlock`` does not check the caller). If the dead process left the queue half-written (a message
+partly copied, or its counters partly updated), the queue is emptied: its messages are lost, but nothing reads
+garbage.
+
+The layout of faster-fifo's queue object (six ``size_t`` counters, then the mutex attribute and the mutex) is checked
+before it is used: :func:`_probe_layout` finds the counters on a queue of its own by a put and a get, and the mutex by
+locking it; where either does not match, recovery is off and the run works as before.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import logging
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+_SIZE_T = 8
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Byte offsets inside faster-fifo's queue object."""
+
+    head: int
+    tail: int
+    size: int
+    num_elem: int
+    mutex: int  # the pthread_mutex_t: int __lock at +0, int __owner (thread id) at +8
+
+
+@functools.cache
+def _libc() -> Any:
+    return ctypes.CDLL(None)
+
+
+def _counters(queue: Any) -> np.ndarray:
+    return np.frombuffer(queue.queue_obj_buffer, dtype=np.uint64, count=6)
+
+
+@functools.cache
+def _probe_layout() -> _Layout | None:
+    """The queue object's layout, found on a scratch queue and checked; ``None`` where it is not as expected."""
+    import faster_fifo
+
+    probe = faster_fifo.Queue(max_size_bytes=1000)
+    try:
+        empty = _counters(probe).copy()
+        probe.put(b"probe")
+        put = _counters(probe).copy()
+        probe.get()
+        got = _counters(probe).copy()
+        message = [i for i in range(6) if put[i] != empty[i] and put[i] == got[i]]  # tail: moved by put only
+        head = [i for i in range(6) if put[i] == 0 and got[i] == put[message[0]]] if message else []
+        size = [i for i in range(6) if put[i] == put[message[0]] and got[i] == 0] if message else []
+        count = [i for i in range(6) if put[i] == 1 and got[i] == 0]
+        if not (len(message) == len(head) == len(size) == len(count) == 1):
+            return None
+        layout = _Layout(head[0] * 8, message[0] * 8, size[0] * 8, count[0] * 8, mutex=7 * _SIZE_T)
+        ints = np.frombuffer(probe.queue_obj_buffer, dtype=np.int32)
+        address = ctypes.c_void_p(ctypes.addressof(probe.queue_obj_buffer) + layout.mutex)
+        if _libc().pthread_mutex_lock(address) != 0:
+            return None
+        try:
+            holder = int(ints[layout.mutex // 4 + 2])
+            locked = int(ints[layout.mutex // 4])
+        finally:
+            _libc().pthread_mutex_unlock(address)
+        if locked == 0 or holder != threading.get_native_id() or ints[layout.mutex // 4] != 0:
+            return None
+        return layout
+    except Exception:  # any surprise in a foreign layout: no recovery, as before
+        return None
+    finally:
+        probe.close()
+
+
+def lock_holder(queue: Any) -> int | None:
+    """The thread id holding the queue's lock, or ``None`` when it is free (or the layout is unknown)."""
+    layout = _probe_layout()
+    if layout is None:
+        return None
+    ints = np.frombuffer(queue.queue_obj_buffer, dtype=np.int32)
+    if ints[layout.mutex // 4] == 0:
+        return None
+    return int(ints[layout.mutex // 4 + 2])
+
+
+def _consistent(queue: Any, layout: _Layout) -> bool:
+    """Whether the messages between head and tail parse into exactly ``num_elem`` whole messages."""
+    fields = np.frombuffer(queue.queue_obj_buffer, dtype=np.uint64)
+    capacity = int(fields[0])
+    head, tail = int(fields[layout.head // 8]), int(fields[layout.tail // 8])
+    remaining, expected = int(fields[layout.size // 8]), int(fields[layout.num_elem // 8])
+    data = np.frombuffer(queue.shared_memory, dtype=np.uint8)
+    position, count = head, 0
+    while remaining > 0:
+        if remaining < _SIZE_T:
+            return False
+        header = np.take(data, np.arange(position, position + _SIZE_T) % capacity).tobytes()
+        length = _SIZE_T + int.from_bytes(header, "little")
+        if length > remaining:
+            return False
+        position, remaining, count = (position + length) % capacity, remaining - length, count + 1
+    return position == tail and count == expected
+
+
+def release_orphaned_locks(queues: Iterable[Any]) -> int:
+    """Release every queue lock whose holder thread no longer exists; empty a queue it left half-written.
+
+    Returns:
+        How many locks were released.
+    """
+    layout = _probe_layout()
+    if layout is None:
+        return 0
+    released = 0
+    for queue in queues:
+        holder = lock_holder(queue)
+        if holder is None or os.path.exists(f"/proc/{holder}"):
+            continue
+        fields = np.frombuffer(queue.queue_obj_buffer, dtype=np.uint64)
+        if not _consistent(queue, layout):
+            log.warning("A queue left half-written by a killed process (thread %d): its messages are dropped", holder)
+            for offset in (layout.head, layout.tail, layout.size, layout.num_elem):
+                fields[offset // 8] = 0
+        _libc().pthread_mutex_unlock(ctypes.c_void_p(ctypes.addressof(queue.queue_obj_buffer) + layout.mutex))
+        released += 1
+    return released
