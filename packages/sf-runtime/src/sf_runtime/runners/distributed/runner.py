@@ -237,8 +237,8 @@ class DistributedRunner:
             self.init()
             self.train_loop()
             finished = True
-            self.lifecycle.finish({0: self.learner})
             self._log_totals()
+            self.lifecycle.finish({0: self.learner})
 
         def on_interrupt() -> None:
             started = self.learner is not None and self.group is not None

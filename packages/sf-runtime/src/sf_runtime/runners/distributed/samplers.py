@@ -6,20 +6,23 @@ actor (2 in async mode: the actor starts the next rollout as soon as one is done
 sync mode). A call's results are the rollout's payloads (one piece per learner rank), left in the object store until the
 ranks take them, and a small ``info`` dict that the driver reads.
 
-When an actor dies (SIGKILL, lost node) its queued calls fail with ``RayActorError``; Ray restarts it (``__init__``
-again, on any node with room) and the driver queues new calls with the current weights. Every death counts once
-against ``max_sampler_restarts`` (the calls queued before it carry the incarnation they were sent to); one more
-death fails the run.
+When an actor dies (SIGKILL, lost node) its queued calls fail with ``ActorDiedError``; Ray restarts it (``__init__``
+again, on any node with room) and the driver queues new calls with the current weights. Calls that reach it while
+it restarts fail with ``ActorUnavailableError`` and are sent again after a short pause (the calls that were running
+when a process was killed may fail that way too). Every restart counts once against ``max_sampler_restarts``: at
+the ``ActorDiedError`` of a call to the current incarnation, or else when a rollout comes from a new process of the
+actor. One death more than the budget (Ray no longer restarts the actor, calls to it fail at once) fails the run.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError
+from ray.exceptions import ActorUnavailableError, GetTimeoutError, RayActorError
 
 from sf_runtime.errors import SetupError
 from sf_runtime.registrations import Registrations
@@ -29,6 +32,8 @@ log = logging.getLogger(__name__)
 
 # How long the actors may take to be placed and to create their envs before the run gives up.
 _START_TIMEOUT_S = 300.0
+# A call that found its actor restarting is sent again after this pause.
+_RETRY_PAUSE_S = 0.5
 
 
 class SamplerLost(RuntimeError):
@@ -77,6 +82,9 @@ class SamplerPool:
         self.restarts = [0] * len(self.actors)
         self.incarnation = [0] * len(self.actors)
         self.sent_version = [-1] * len(self.actors)
+        self.retry_at = [0.0] * len(self.actors)
+        self.pids: list[int | None] = [None] * len(self.actors)
+        self.death_counted = [False] * len(self.actors)  # a death counted and no rollout of the new process yet
         self.calls: dict[Any, _Call] = {}  # info ref -> call
 
     def describe(self) -> list[dict[str, Any]]:
@@ -105,7 +113,10 @@ class SamplerPool:
         queued = [0] * len(self.actors)
         for call in self.calls.values():
             queued[call.actor] += 1
+        now = time.monotonic()
         for actor, count in enumerate(queued):
+            if now < self.retry_at[actor]:
+                continue
             for _ in range(self.depth - count):
                 self.submit(actor, version, weights)
 
@@ -124,29 +135,49 @@ class SamplerPool:
             call = self.calls.pop(ref)
             try:
                 info = ray.get(ref)
+            except ActorUnavailableError:  # dying or restarting: send it again a little later
+                self.sent_version[call.actor] = -1
+                self.retry_at[call.actor] = time.monotonic() + _RETRY_PAUSE_S
+                continue
             except RayActorError as exc:
                 self._lost(call, exc)
                 continue
+            self._check_pid(call.actor, info["pid"])
             rollouts.append(Rollout(call.actor, call.payloads, info))
         return rollouts
 
     def _lost(self, call: _Call, exc: Exception) -> None:
+        """A call failed because its actor died (``ActorDiedError``): count the death once."""
         actor = call.actor
         if call.incarnation != self.incarnation[actor]:
             return  # a call to an incarnation already counted as dead
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        self._count_restart(actor, f"died: {reason}")
+        self.death_counted[actor] = True
+
+    def _check_pid(self, actor: int, pid: int) -> None:
+        """A rollout from a new process of an actor: Ray restarted it (counted here unless its death was)."""
+        previous, self.pids[actor] = self.pids[actor], pid
+        if previous is None or previous == pid:
+            return
+        if not self.death_counted[actor]:
+            self._count_restart(actor, f"was restarted by Ray (pid {previous} -> {pid})")
+        self.death_counted[actor] = False
+        log.info("Sampler actor %d is back (pid %d)", actor, pid)
+
+    def _count_restart(self, actor: int, what: str) -> None:
         self.incarnation[actor] += 1
         self.restarts[actor] += 1
         self.sent_version[actor] = -1  # the restarted actor has no weights yet
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if self.restarts[actor] > self.max_restarts:
             raise SamplerLost(
-                f"sampler actor {actor} died {self.restarts[actor]} times, more than max_sampler_restarts="
-                f"{self.max_restarts} ({reason})"
-            ) from exc
+                f"sampler actor {actor} {what}; it died {self.restarts[actor]} times, more than "
+                f"max_sampler_restarts={self.max_restarts}"
+            )
         log.warning(
-            "Sampler actor %d died (%s); Ray restarts it (%d of max_sampler_restarts=%d)",
+            "Sampler actor %d %s (restart %d of max_sampler_restarts=%d)",
             actor,
-            reason,
+            what,
             self.restarts[actor],
             self.max_restarts,
         )
