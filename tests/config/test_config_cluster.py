@@ -30,9 +30,7 @@ def test_unknown_backend_is_named():
     assert "'mpi'" in message and "none, ray" in message
 
 
-@pytest.mark.parametrize(
-    "setting", [dict(ray_address="auto"), dict(num_sampler_actors=4), dict(learner_world_size=2)]
-)
+@pytest.mark.parametrize("setting", [dict(ray_address="auto"), dict(num_sampler_actors=4), dict(learner_world_size=2)])
 def test_cluster_settings_without_distributed_are_refused(setting):
     message = error_of(**setting)
     assert f"--{next(iter(setting))}" in message and "--distributed=ray" in message

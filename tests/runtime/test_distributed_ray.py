@@ -172,7 +172,9 @@ def test_two_sampler_actors_on_two_nodes_reach_450_through_a_killed_actor(reques
     assert status == 0, log[-4000:]
     assert f"reached {GOAL}" in log, log[-4000:]
     assert killer.killed is not None
-    assert "Sampler actor " in log and "(restart 1 of max_sampler_restarts=3)" in log and " is back (pid " in log, log[-4000:]
+    assert "Sampler actor " in log and "(restart 1 of max_sampler_restarts=3)" in log and " is back (pid " in log, log[
+        -4000:
+    ]
     assert "1 sampler restart(s)" in log
     assert "2 sampler actors" in log
     assert killer.nodes_of_actors == set(cluster.sessions())  # one actor on each node

@@ -63,7 +63,12 @@ class SamplerActor:
         self.version = -1
         num_agents = self.env_vector.num_agents_total
         self.collector = SerialRolloutCollector(
-            self.env_vector, {0: self.model}, lambda _pid: self.version, [0] * num_agents, cfg.rollout, torch.device("cpu")
+            self.env_vector,
+            {0: self.model},
+            lambda _pid: self.version,
+            [0] * num_agents,
+            cfg.rollout,
+            torch.device("cpu"),
         )
 
     def describe(self) -> dict[str, Any]:

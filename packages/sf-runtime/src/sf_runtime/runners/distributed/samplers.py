@@ -102,8 +102,8 @@ class SamplerPool:
     def submit(self, actor: int, version: int, weights: Any) -> None:
         """Queue a collect call; the weights travel only when this actor's incarnation does not have them yet."""
         send = weights if self.sent_version[actor] != version else None
-        *payloads, info = self.actors[actor].collect.options(num_returns=self.pieces + 1).remote(
-            version, send, self.pieces
+        *payloads, info = (
+            self.actors[actor].collect.options(num_returns=self.pieces + 1).remote(version, send, self.pieces)
         )
         self.sent_version[actor] = version
         self.calls[info] = _Call(actor, self.incarnation[actor], payloads)
