@@ -21,9 +21,10 @@ from pathlib import Path
 import psutil
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from sf_config import make_cfg
-from sf_runtime import run_rl
+from sf_runtime import enjoy, run_rl
 from sf_runtime.runners import RunObserver
 
 pytestmark = pytest.mark.ray
@@ -202,6 +203,21 @@ def test_two_learner_ranks_reach_450_with_identical_weights_after_every_update(r
     # every update (num_epochs x num_batches_per_epoch per step) and every step's end compared the two ranks' digests
     per_step = cfg.num_epochs * cfg.num_batches_per_epoch + 1
     assert checks and all(count == step * per_step for step, count in checks), checks[-3:]
+    # the experiment is an ordinary one: enjoy evaluates rank 0's checkpoint (random play averages ~22)
+    eval_cfg = make_cfg(
+        evaluation=True,
+        env="CartPole-v1",
+        experiment=cfg.experiment,
+        train_dir=str(tmp_path),
+        device="cpu",
+        max_num_episodes=3,
+        eval_deterministic=True,
+    )
+    status, avg_reward = enjoy(eval_cfg)
+    assert status == 0 and avg_reward >= 300, avg_reward
+    accumulator = EventAccumulator(str(tmp_path / cfg.experiment / ".summary" / "0"))
+    accumulator.Reload()
+    assert {"train/dist/rollout_bytes_per_env_step", "train/policy_lag_max"} <= set(accumulator.Tags()["scalars"])
 
 
 def test_ctrl_c_saves_and_leaves_nothing_running(request, tmp_path, training_process):
