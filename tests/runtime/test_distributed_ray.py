@@ -166,9 +166,23 @@ def test_two_sampler_actors_on_two_nodes_reach_450_through_a_killed_actor(reques
         return
     cluster = request.getfixturevalue("cluster")
     killer = KillOneSampler(cluster, at_steps=20_000)
-    cfg = make_cfg(**CARTPOLE, num_sampler_actors=2, num_envs_per_worker=8, train_dir=str(tmp_path), experiment="dist")
+    lags: list[float] = []
+
+    class RecordLag(RunObserver):
+        def on_training_step(self, run, policy_id):
+            lags.append(run.stats[0].train["policy_lag_max"])
+
+    # 8 versions per training step (4 epochs x 2 minibatches): 16 keeps rollouts of the last two steps
+    cfg = make_cfg(
+        **CARTPOLE,
+        num_sampler_actors=2,
+        num_envs_per_worker=8,
+        max_policy_lag=16,
+        train_dir=str(tmp_path),
+        experiment="dist",
+    )
     started = time.monotonic()
-    status = run_rl(cfg, [StopAtGoal(), killer])
+    status = run_rl(cfg, [StopAtGoal(), killer, RecordLag()])
     log = (tmp_path / "dist" / "sf_log.txt").read_text()
     assert status == 0, log[-4000:]
     assert f"reached {GOAL}" in log, log[-4000:]
@@ -179,6 +193,7 @@ def test_two_sampler_actors_on_two_nodes_reach_450_through_a_killed_actor(reques
     assert "1 sampler restart(s)" in log
     assert "2 sampler actors" in log
     assert killer.nodes_of_actors == set(cluster.sessions())  # one actor on each node
+    assert lags and max(lags) <= 16 and max(lags) > 0, lags  # measured, and bounded across the nodes
     assert cluster.wait_gone("SamplerActor") == []  # the runner killed its actors at the end
     print(f"distributed CartPole: {time.monotonic() - started:.1f} s to the goal through a killed sampler")
 
