@@ -274,3 +274,21 @@ def test_a_lost_learner_rank_stops_the_run_with_a_checkpoint(request, tmp_path, 
     run.assert_clean()
     _cfg, state = run.load_experiment()
     assert state is not None and state["env_steps"] > 0
+
+
+def test_ctrl_c_in_a_terminal_stops_a_local_ray_instance_too(request, tmp_path, training_process):
+    """Without ray_address the run starts its own Ray instance, whose processes share the run's process group: a
+    terminal's Ctrl-C reaches all of them at once, and still the run saves, and nothing of it is left."""
+    if not request.getfixturevalue("loopback_netns"):
+        return
+    cfg = {**CARTPOLE, "ray_address": None, "num_sampler_actors": 1, "num_envs_per_worker": 16}
+    run = training_process("dist_local_ctrl_c", cfg)
+    run.wait_for("Distributed async runner")
+    run.wait_for("FPS ")
+    assert any("raylet" in p.name() for p in run.children())
+    run.send(signal.SIGINT, group=True)
+    assert run.wait(timeout=120) == 2, run.output()
+    assert "Saved checkpoints" in run.output()
+    run.assert_clean()  # driver, raylet, GCS, agents and actors: the whole session is gone
+    _cfg, state = run.load_experiment()
+    assert state is not None and state["env_steps"] > 0
