@@ -38,6 +38,14 @@ COUPLED = {
     "wandb_job_type",
     "wandb_tags",
     "wandb_dir",
+    # the distributed runner's settings need distributed=ray, which has rules of its own (test_config_cluster.py)
+    "distributed",
+    "ray_address",
+    "num_sampler_actors",
+    "sampler_actor_cpus",
+    "max_sampler_restarts",
+    "learner_world_size",
+    "learner_rank_timeout_sec",
 }
 # parameters kept for Sample Factory's interface whose feature sf does not have: only their default is valid
 REFUSED = {"algo", "benchmark", "with_pbt", "actor_worker_gpus", "env_gpu_actions", "env_gpu_observations"}
