@@ -100,6 +100,7 @@ class LocalCluster:
             proc.kill()
         for proc in self.procs:
             proc.wait(timeout=30)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
 ENVS = {

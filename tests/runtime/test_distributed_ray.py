@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -123,6 +124,7 @@ class LocalCluster:
                 proc.kill()
         for proc in self.procs:
             proc.wait(timeout=30)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)  # the nodes' session logs
         return [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
