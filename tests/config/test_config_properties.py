@@ -41,10 +41,17 @@ COUPLED = {
     # PBT needs num_policies >= 2, and its settings given without with_pbt are an error
     "with_pbt",
     *(name for name in PARAMETERS if name.startswith("pbt_") and name != "pbt_mix_policies_in_one_env"),
+    # the distributed runner's settings need distributed=ray, which has rules of its own (test_config_cluster.py)
+    "distributed",
+    "ray_address",
+    "num_sampler_actors",
+    "sampler_actor_cpus",
+    "max_sampler_restarts",
+    "learner_world_size",
+    "learner_rank_timeout_sec",
 }
 # parameters kept for Sample Factory's interface whose feature sf does not have: only their default is valid
-REFUSED = {"algo", "benchmark", "pbt_mix_policies_in_one_env", "actor_worker_gpus", "env_gpu_actions"}
-REFUSED |= {"env_gpu_observations"}
+REFUSED = {"algo", "benchmark", "actor_worker_gpus", "env_gpu_actions", "env_gpu_observations"}
 FREE = [p for p in PARAMETERS.values() if p.name not in COUPLED | REFUSED and p.name != "env"]
 SAFE_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_ABC0123456789/.", min_size=1, max_size=12).filter(
     lambda s: s.lower() not in {"none", "null"} and not s[0].isdigit()

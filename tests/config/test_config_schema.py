@@ -166,6 +166,13 @@ EXPECTED = {
     "pbt_target_objective": ("pbt", "true_objective", None),
     "pbt_perturb_min": ("pbt", 1.1, None),
     "pbt_perturb_max": ("pbt", 1.5, None),
+    "distributed": ("cluster", "none", ("none", "ray")),
+    "ray_address": ("cluster", None, None),
+    "num_sampler_actors": ("cluster", 2, None),
+    "sampler_actor_cpus": ("cluster", 1.0, None),
+    "max_sampler_restarts": ("cluster", 3, None),
+    "learner_world_size": ("cluster", 1, None),
+    "learner_rank_timeout_sec": ("cluster", 60.0, None),
 }
 
 

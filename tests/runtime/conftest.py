@@ -278,3 +278,51 @@ def training_process(tmp_path):
     yield start
     for run in runs:
         run.close()
+
+
+LOOPBACK_NETNS = "SF_TEST_IN_LOOPBACK_NETNS"
+RAY_TEST_ENV = {
+    "RAY_USAGE_STATS_ENABLED": "0",
+    "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0",
+    "RAY_AUTH_MODE": "disabled",  # a token in ~/.ray would turn token auth on for a new head only, not its clients
+    "MASTER_ADDR": "127.0.0.1",
+}
+"""The environment of the tests that start Ray or torch.distributed (in a loopback-only network namespace)."""
+
+
+def rerun_in_loopback_namespace(request: pytest.FixtureRequest, timeout: float = 540.0) -> bool:
+    """True inside the namespace (go on with the test). Outside, re-runs this very test there, fails with its output
+    if it fails, and returns False (the test has nothing more to do here).
+
+    Ray and gloo do not keep to loopback by themselves: the namespace (``unshare --net``, only ``lo``, brought up
+    first) is what keeps them there. Needs root; without it, or without ``unshare``/``ip``, the test is skipped.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    if os.environ.get(LOOPBACK_NETNS) == "1":
+        return True
+    if os.geteuid() != 0:
+        pytest.skip("the ray tests run in a network namespace with only loopback (unshare --net), which needs root")
+    missing = [tool for tool in ("unshare", "ip") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"the ray tests need {' and '.join(missing)} to make a network namespace with only loopback")
+    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"unshare --net is not allowed here: {probe.stderr.strip()}")
+    command = ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", sys.executable, "-m", "pytest"]
+    command += ["-q", "--tb=short", "-p", "no:cacheprovider", "-m", "ray", request.node.nodeid]
+    env = {**os.environ, **RAY_TEST_ENV, LOOPBACK_NETNS: "1"}
+    proc = subprocess.run(
+        command, cwd=request.config.rootpath, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and " passed" in output, f"in the loopback namespace:\n{output[-6000:]}"
+    return False
+
+
+@pytest.fixture
+def loopback_netns(request) -> bool:
+    """:func:`rerun_in_loopback_namespace` for this test: ``if not loopback_netns: return`` starts a ray test."""
+    return rerun_in_loopback_namespace(request)

@@ -3,17 +3,14 @@
 Ray does not keep to loopback by itself, and this machine has no network but loopback: each test re-runs itself
 under ``unshare --net`` (a network namespace whose only interface is ``lo``, brought up first), as root, with Ray's
 usage stats off; without root or ``unshare`` it is skipped with the reason. The test starts and stops Ray itself
-(``ray.init(address="local", include_dashboard=False)``).
+(``ray.init(address="local", include_dashboard=False)``). The helper is the ``loopback_netns`` fixture of conftest.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import shutil
 import signal
-import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -25,8 +22,6 @@ from sf_runtime.launcher import read_status
 
 pytestmark = pytest.mark.ray
 
-INSIDE = "SF_TEST_IN_LOOPBACK_NETNS"
-RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
 
 TRAIN_SCRIPT = textwrap.dedent(
     """
@@ -44,46 +39,6 @@ FAST = (
     "--env=CartPole-v1 --serial_mode=True --device=cpu --use_rnn=False --encoder_mlp_layers 32 --num_workers=1 "
     "--num_envs_per_worker=4 --rollout=16 --batch_size=256 --save_every_sec=2"
 )
-
-
-def in_loopback_namespace(request: pytest.FixtureRequest) -> bool:
-    """True inside the namespace (go on with the test). Outside, re-runs this very test there, fails with its output
-    if it fails, and returns False (the test has nothing more to do here)."""
-    if os.environ.get(INSIDE) == "1":
-        return True
-    if os.geteuid() != 0:
-        pytest.skip("the ray tests run in a network namespace with only loopback (unshare --net), which needs root")
-    missing = [tool for tool in ("unshare", "ip") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"the ray tests need {' and '.join(missing)} to make a network namespace with only loopback")
-    probe = subprocess.run(["unshare", "--net", "true"], capture_output=True, text=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip(f"unshare --net is not allowed here: {probe.stderr.strip()}")
-    command = [
-        "unshare",
-        "--net",
-        "sh",
-        "-c",
-        'ip link set lo up && exec "$@"',
-        "sh",
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "--tb=short",
-        "-p",
-        "no:cacheprovider",
-        "-m",
-        "ray",
-        request.node.nodeid,
-    ]
-    env = {**os.environ, **RAY_ENV, INSIDE: "1"}
-    proc = subprocess.run(
-        command, cwd=request.config.rootpath, env=env, capture_output=True, text=True, timeout=540, check=False
-    )
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0 and " passed" in output, f"in the loopback namespace:\n{output[-6000:]}"
-    return False
 
 
 @pytest.fixture
@@ -114,7 +69,7 @@ def _script(tmp_path):
 
 
 def test_ray_backend_runs_a_two_run_sweep(request, tmp_path):
-    if not in_loopback_namespace(request):
+    if not request.getfixturevalue("loopback_netns"):
         return
     ray = request.getfixturevalue("local_ray")
     description = RunDescription(
@@ -148,7 +103,7 @@ def test_ray_backend_runs_a_two_run_sweep(request, tmp_path):
 
 
 def test_ray_backend_stops_its_runs_on_interrupt(request, tmp_path):
-    if not in_loopback_namespace(request):
+    if not request.getfixturevalue("loopback_netns"):
         return
     request.getfixturevalue("local_ray")
     description = RunDescription(

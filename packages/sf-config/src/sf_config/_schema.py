@@ -33,6 +33,7 @@ GROUPS: MappingProxyType[str, str] = MappingProxyType(
         "evaluation": "Evaluation (only with evaluation=True): rendering, video, Hugging Face Hub",
         "wandb": "Weights & Biases experiment tracking",
         "pbt": "Population-based training",
+        "cluster": "Distributed training: Ray sampler actors across machines, DDP learner ranks",
     }
 )
 """Group name -> title, in the order ``-h`` lists them."""
@@ -546,6 +547,60 @@ _TABLE: tuple[Param, ...] = (
     _p("pbt_target_objective", str, "true_objective", "pbt", "Per-policy statistic that PBT maximizes."),
     _p("pbt_perturb_min", float, 1.1, "pbt", "Smallest factor of a float mutation.", low=1.0),
     _p("pbt_perturb_max", float, 1.5, "pbt", "Largest factor of a float mutation.", low=1.0),
+    # cluster
+    _p(
+        "distributed",
+        str,
+        "none",
+        "cluster",
+        "none: one machine (the serial or parallel runner); ray: the distributed runner, with sampler actors placed "
+        "by Ray (needs the ray extra: pip install 'sf-runtime[ray]').",
+        choices=("none", "ray"),
+    ),
+    _p(
+        "ray_address",
+        str,
+        None,
+        "cluster",
+        "Ray cluster the distributed runner joins (e.g. 127.0.0.1:6379, or auto); None starts a local Ray instance "
+        "for the run and stops it at the end.",
+    ),
+    _p(
+        "num_sampler_actors",
+        int,
+        2,
+        "cluster",
+        "Sampler actors of the distributed runner, spread over the cluster's nodes; each steps num_workers * "
+        "num_envs_per_worker envs with its own copy of the policy and ships whole rollouts to the learner.",
+        **_POSITIVE,
+    ),
+    _p("sampler_actor_cpus", float, 1.0, "cluster", "CPUs that Ray reserves for each sampler actor.", low=0.0),
+    _p(
+        "max_sampler_restarts",
+        int,
+        3,
+        "cluster",
+        "How many times Ray restarts a sampler actor that died (killed, node lost) before the run fails.",
+        low=0,
+    ),
+    _p(
+        "learner_world_size",
+        int,
+        1,
+        "cluster",
+        "Processes that train the policy together (torch.distributed DDP: gloo on CPU, NCCL on GPU): each trains on "
+        "its share of every batch and the gradients are averaged; rank 0 (the run's own process) publishes, "
+        "summarizes and saves. The others are Ray actors.",
+        **_POSITIVE,
+    ),
+    _p(
+        "learner_rank_timeout_sec",
+        float,
+        60.0,
+        "cluster",
+        "Seconds a learner rank waits for the others in a collective before the run stops as failed (a lost rank).",
+        low=1.0,
+    ),
 )
 
 PARAMETERS: MappingProxyType[str, Param] = MappingProxyType({p.name: p for p in _TABLE})

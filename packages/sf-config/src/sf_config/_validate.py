@@ -7,6 +7,7 @@ from collections.abc import Callable
 from sf_config._config import Config
 from sf_config._errors import ConfigError
 from sf_config._schema import PARAMETERS
+from sf_config._validate_cluster import rule_cluster_settings, rule_distributed_run
 
 
 def resolve_automatic_values(cfg: Config) -> None:
@@ -208,6 +209,8 @@ CROSS_RULES: tuple[Callable[[Config], str | None], ...] = (
     _rule_pbt,
     _rule_gpu_envs,
     _rule_benchmark,
+    rule_cluster_settings,
+    rule_distributed_run,
 )
 
 
@@ -221,7 +224,8 @@ def validate_cfg(cfg: Config) -> Config:
     W&B settings given on the command line or in code only with ``with_wandb``; ``with_pbt`` needing
     ``num_policies >= 2``, and ``pbt_*`` settings given on the command line or in code only with ``with_pbt``; the
     parameters kept for Sample Factory's interface whose feature sf does not have refuse any value but their default
-    (``algo`` other than APPO, ``pbt_mix_policies_in_one_env``, GPU-side env tensors, ``benchmark``), saying why.
+    (``algo`` other than APPO, GPU-side env tensors, ``benchmark``), saying why; the distributed runner's settings
+    only with ``distributed=ray``, and what that runner needs (``_validate_cluster``).
 
     Args:
         cfg: The cfg to check (``recurrence=-1`` is read as already resolved; see :func:`make_cfg`).

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -105,6 +105,8 @@ class Learner:
         actor_critic: The trained :class:`ActorCritic` (on ``device``).
         policy_version: Number of optimizer steps taken so far.
         env_steps: Environment steps the training so far is based on (see :meth:`train`).
+        after_backward: None, or a callable given the trained parameters after each backward pass, before gradient
+            clipping (the distributed runner's learner group averages the gradients of its ranks there).
     """
 
     def __init__(self, cfg, obs_space: gym.Space, action_space: gym.Space, policy_id: int = 0, device="cpu"):
@@ -129,6 +131,9 @@ class Learner:
         self.lr_schedule = LearningRateSchedule(cfg)
         self.policy_version = 0
         self.env_steps = 0
+        # Called with the trained parameters after each backward pass, before clipping (a learner group all-reduces
+        # the gradients there).
+        self.after_backward: Callable[[list[torch.Tensor]], None] | None = None
 
     # --- checkpoints --------------------------------------------------------------------------------------------------
     def checkpoint_state(self) -> dict:
@@ -394,6 +399,8 @@ class Learner:
 
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                if self.after_backward is not None:
+                    self.after_backward(params)
                 grad_norm = _clip_grad_norm(params, max_grad_norm)
                 for group in self.optimizer.param_groups:
                     group["lr"] = self.lr_schedule.lr

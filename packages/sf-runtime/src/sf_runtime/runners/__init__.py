@@ -1,4 +1,4 @@
-"""Runners: serial (one process) and parallel (worker processes); sync and async.
+"""Runners: serial (one process), parallel (worker processes) and distributed (``distributed=ray``); sync and async.
 
 :func:`run_rl` is the entry point (:func:`make_runner` makes a :class:`Runner` for scripts that attach observers
 first, the Sample Factory 2 way). It resolves the run's configuration once, before any runner exists: a resumed
@@ -39,7 +39,8 @@ __all__ = [
 
 
 def run_rl(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
-    """Train an agent as configured: the serial runner when ``cfg.serial_mode``, else the parallel runner.
+    """Train an agent as configured: the distributed runner with ``distributed=ray`` (Ray imported only then), the
+    serial runner when ``cfg.serial_mode``, else the parallel runner.
 
     With ``restart_behavior=resume`` an existing experiment's config.json is layered under ``cfg`` first (values
     given on the command line or in code win), so that naming the experiment is enough to resume it; the runner is
@@ -68,6 +69,13 @@ def run_rl(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
 
 
 def _run(cfg: Any, observers: Iterable[RunObserver]) -> int:
+    if cfg.get("distributed", "none") == "ray":
+        if importlib.util.find_spec("ray") is None:
+            log.error("distributed=ray needs Ray: pip install 'sf-runtime[ray]'")
+            return STATUS_FAILURE
+        from sf_runtime.runners.distributed import run_distributed
+
+        return run_distributed(cfg, observers)
     if cfg.serial_mode:
         from sf_runtime.runners.serial import run_serial
 
