@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from typing import Any
 
 from sf_config._errors import ConfigError
@@ -142,6 +142,14 @@ class Config(MutableMapping[str, Any]):
         if name not in self._sources:
             raise KeyError(f"cfg has no parameter {name!r}")
         return self._sources[name]
+
+    def given_explicitly(self, names: Iterable[str]) -> list[str]:
+        """Those of ``names`` set on the command line or in code to a value other than the schema's default."""
+        return [
+            name
+            for name in names
+            if name in self and self.source_of(name) in ("cli", "code") and self[name] != PARAMETERS[name].default
+        ]
 
     def sources(self) -> dict[str, str]:
         """Layer of every key, as a new dict."""

@@ -121,11 +121,7 @@ def _rule_wandb_settings(cfg: Config) -> str | None:
     """
     if cfg.get("with_wandb", True):
         return None
-    given = [
-        f"--{name}"
-        for name in _WANDB_SETTINGS
-        if name in cfg and cfg.source_of(name) in ("cli", "code") and cfg[name] != PARAMETERS[name].default
-    ]
+    given = [f"--{name}" for name in cfg.given_explicitly(_WANDB_SETTINGS)]
     if not given:
         return None
     verb, them = ("is", "it") if len(given) == 1 else ("are", "them")
@@ -158,11 +154,7 @@ def _rule_pbt(cfg: Config) -> str | None:
                 "use --num_policies=2 or more (e.g. 4), or leave --with_pbt out"
             )
         return None
-    given = [
-        f"--{name}"
-        for name in PBT_PARAMETERS
-        if name in cfg and cfg.source_of(name) in ("cli", "code") and cfg[name] != PARAMETERS[name].default
-    ]
+    given = [f"--{name}" for name in cfg.given_explicitly(PBT_PARAMETERS)]
     if not given:
         return None
     verb = "is" if len(given) == 1 else "are"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sf_config._config import Config
-from sf_config._schema import PARAMETERS
 
 CLUSTER_SETTINGS = (
     "ray_address",
@@ -19,11 +18,7 @@ def rule_cluster_settings(cfg: Config) -> str | None:
     """Settings of the distributed runner given explicitly (command line or code) without ``distributed=ray``."""
     if cfg.get("distributed", "none") != "none":
         return None
-    given = [
-        f"--{name}"
-        for name in CLUSTER_SETTINGS
-        if name in cfg and cfg.source_of(name) in ("cli", "code") and cfg[name] != PARAMETERS[name].default
-    ]
+    given = [f"--{name}" for name in cfg.given_explicitly(CLUSTER_SETTINGS)]
     if not given:
         return None
     return f"{', '.join(given)}: used only by the distributed runner; add --distributed=ray, or leave them out"
