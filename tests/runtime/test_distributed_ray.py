@@ -248,7 +248,7 @@ def test_ctrl_c_saves_and_leaves_nothing_running(request, tmp_path, training_pro
     run.wait_for("FPS ")
     assert len(cluster.actors("SamplerActor")) == 1 and len(cluster.actors("LearnerRank")) == 1
     run.send(signal.SIGINT)
-    assert run.wait(timeout=120) == 2, run.output()
+    assert run.wait(timeout=300) == 2, run.output()  # a busy machine makes the wind-down of Ray actors slow
     assert "Saved checkpoints" in run.output()
     run.assert_clean()
     _cfg, state = run.load_experiment()
@@ -289,7 +289,7 @@ def test_ctrl_c_in_a_terminal_stops_a_local_ray_instance_too(request, tmp_path, 
     run.wait_for("FPS ")
     assert any("raylet" in p.name() for p in run.children())
     run.send(signal.SIGINT, group=True)
-    assert run.wait(timeout=120) == 2, run.output()
+    assert run.wait(timeout=300) == 2, run.output()  # a busy machine makes the wind-down of Ray actors slow
     assert "Saved checkpoints" in run.output()
     run.assert_clean()  # driver, raylet, GCS, agents and actors: the whole session is gone
     _cfg, state = run.load_experiment()

@@ -120,7 +120,7 @@ def test_ray_backend_stops_its_runs_on_interrupt(request, tmp_path):
     thread = threading.Thread(target=stop_once_training, daemon=True)
     thread.start()
     out = io.StringIO()
-    result = run_sweep(description, tmp_path, backend="ray", stream=out, stop_timeout=60)
+    result = run_sweep(description, tmp_path, backend="ray", stream=out, stop_timeout=120)
     thread.join()
     assert result.interrupted and result.exit_code == 2, out.getvalue()
     record = result.records[0]
