@@ -28,7 +28,7 @@ def test_atari_vector_shapes_and_one_call_per_step(breakout):
     obs = breakout.reset()
     assert obs["obs"].shape == (4, 4, 84, 84) and obs["obs"].dtype == np.uint8
     out = {"obs": np.zeros((4, 4, 84, 84), np.uint8)}  # e.g. views into shared memory
-    obs, rewards, terminated, truncated, episodes = breakout.step(np.zeros(4, np.int64), obs_out=out)
+    obs, rewards, terminated, truncated, _episodes = breakout.step(np.zeros(4, np.int64), obs_out=out)
     assert obs is out and out["obs"].any()
     assert rewards.shape == (4,) and rewards.dtype == np.float32
     assert terminated.dtype == truncated.dtype == np.bool_ and breakout.valids.all()
@@ -69,7 +69,7 @@ def test_mujoco_vector_float32_obs_time_limit_truncates():
         assert vec.observation_space["obs"].shape == (17,) and vec.observation_space["obs"].dtype == np.float32
         assert vec.action_space.shape == (6,) and vec.action_space.dtype == np.float32
         vec.reset()
-        for t in range(1000):
+        for t in range(1000):  # noqa: B007 (read after the loop)
             _, rewards, terminated, truncated, episodes = vec.step(np.zeros((2, 6), np.float32))
             if truncated.any():
                 break
@@ -89,7 +89,7 @@ def test_the_single_env_form_matches_the_vector():
         obs, _ = env.reset()
         assert obs.shape == (4, 84, 84)
         for _ in range(2000):
-            obs, reward, terminated, truncated, info = env.step(env.action_space.sample())
+            obs, _reward, terminated, truncated, info = env.step(env.action_space.sample())
             if terminated or truncated:
                 if "episode_extra_stats" in info:
                     break

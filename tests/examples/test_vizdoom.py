@@ -186,7 +186,8 @@ def test_sf_cli_trains_doom_basic_with_no_script(tmp_path):
     done = subprocess.run([*command, *args], capture_output=True, text=True, timeout=500, check=False)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     saved = json.loads((tmp_path / "cli" / "config.json").read_text())
-    assert saved["env"] == "doom_basic" and saved["use_rnn"] and saved["rnn_type"] == "gru"
+    assert saved["env"] == "doom_basic" and saved["rnn_type"] == "gru"
+    assert saved["exploration_loss"] == "symmetric_kl" and saved["env_frameskip"] == 4  # the Doom defaults
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""register_env_vector: an env source that is a vector already replaces the vector of single envs in batched sampling."""
+"""register_env_vector: an env source that is a vector already replaces single envs in batched sampling."""
 
 import pickle
 
@@ -39,8 +39,15 @@ class CountVector(EnvVector):
     made: list["CountVector"] = []
 
     def __init__(self, env_ids, seed):
-        super().__init__(ENV, len(env_ids), len(env_ids), spaces.Dict(obs=CountEnv.observation_space),
-                         CountEnv.action_space, True, list(env_ids))
+        super().__init__(
+            ENV,
+            len(env_ids),
+            len(env_ids),
+            spaces.Dict(obs=CountEnv.observation_space),
+            CountEnv.action_space,
+            True,
+            list(env_ids),
+        )
         self.seed = seed
         self.t = np.zeros(len(env_ids), np.int64)
         self.calls = 0
@@ -102,9 +109,9 @@ def test_batched_sampling_uses_the_registered_vector(registered):
     assert vec.seed is not None
     obs = vec.reset()
     for _ in range(EPISODE - 1):
-        obs, rewards, terminated, truncated, episodes = vec.step(np.ones(4, np.int64))
+        _, _, terminated, _, episodes = vec.step(np.ones(4, np.int64))
         assert not terminated.any() and episodes == []
-    obs, rewards, terminated, truncated, episodes = vec.step(np.ones(4, np.int64))
+    obs, _rewards, terminated, _truncated, episodes = vec.step(np.ones(4, np.int64))
     assert terminated.all() and len(episodes) == 4 and (obs["obs"] == 0).all()
 
 

@@ -1,1 +1,4 @@
-"""VizDoom scenarios (vizdoom's engine and freedoom WADs) with Doom's usual preprocessing and a conv + GRU model (``sf-examples[vizdoom]``)."""
+"""VizDoom scenarios with Doom's usual preprocessing and a conv + GRU model.
+
+Needs ``sf-examples[vizdoom]`` (vizdoom ships the engine, the freedoom WADs and the scenarios).
+"""

@@ -40,6 +40,7 @@ on the first death (terminated) or at the time limit (truncated); the statistics
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -354,7 +355,8 @@ class _Player:
         self._read_state()
         if self.scenario.deathmatch:
             self._counters_at_start = {
-                name: self.variable(name) for name in ("FRAGCOUNT", "DEATHCOUNT", "HITCOUNT", "DAMAGECOUNT")
+                name: self.variable(name)
+                for name in ("FRAGCOUNT", "DEATHCOUNT", "HITCOUNT", "DAMAGECOUNT")
                 if name in self._variable_index
             }
 
@@ -567,10 +569,8 @@ class _Lockstep:
 
     def close(self) -> None:
         self._stopping = True
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             self._start.wait(timeout=5)
-        except threading.BrokenBarrierError:
-            pass
         for thread in self._threads:
             thread.join(timeout=5)
 
@@ -686,7 +686,10 @@ def add_doom_env_args(_env: str, parser: Any, evaluation: bool = False) -> None:
     parser.add_argument("--res_w", default=DEFAULT_RES_W, type=int, help="Width of the observed frame (pixels)")
     parser.add_argument("--res_h", default=DEFAULT_RES_H, type=int, help="Height of the observed frame (pixels)")
     parser.add_argument(
-        "--num_bots", default=-1, type=int, help="Bots in a deathmatch; -1 means the scenario's own (7 in doom_deathmatch_bots)"
+        "--num_bots",
+        default=-1,
+        type=int,
+        help="Bots in a deathmatch; -1: the scenario's own (7 in doom_deathmatch_bots)",
     )
 
 

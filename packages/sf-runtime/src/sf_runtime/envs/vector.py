@@ -33,7 +33,6 @@ from sf_runtime.envs.interfaces import find_reward_shaping_interface, find_train
 from sf_runtime.envs.multi_agent import MultiAgentEnv, alloc_obs_buffers
 from sf_runtime.envs.registry import is_registered_in_sf, make_env_config
 from sf_runtime.envs.seeding import env_seed
-from sf_runtime.envs.vector_factories import env_vector_factory
 from sf_runtime.envs.validation import (
     EnvError,
     check_action_space,
@@ -41,6 +40,7 @@ from sf_runtime.envs.validation import (
     check_observation,
     check_observation_space,
 )
+from sf_runtime.envs.vector_factories import env_vector_factory
 
 log = logging.getLogger(__name__)
 
