@@ -11,7 +11,9 @@ For each env:
   with random actions drawn in one numpy call: the same cores and env counts as the training run, no learner;
 - **sf train**: ``python -m sf_examples.envpool.train_envpool`` (parallel runner, ``batched_sampling``: every worker
   split steps its own pool) with a small model (Atari: ``convnet_simple`` and a 64-unit layer; MuJoCo: the 64x64
-  MLPs), FPS from its progress lines after ``--warmup``, and its share of the raw rate.
+  MLPs) and, by default, one epoch over each batch of 1024 (``--epochs 0``: the env's own PPO defaults, 4 or 10
+  epochs, which make the learner the limit), FPS from its progress lines after ``--warmup``, and its share of the raw
+  rate.
 
 Frames: Atari counts 4 frames per agent step (frame skip), MuJoCo one. The 2-core machine is shared: the load average
 is printed first and last.
@@ -35,6 +37,8 @@ SMALL_MODEL = {
     "envpool_breakout": ["--encoder_conv_architecture=convnet_simple", "--encoder_conv_mlp_layers", "64"],
     "envpool_halfcheetah": ["--encoder_mlp_layers", "64", "64"],
 }
+# Throughput settings (--epochs 1): one pass over each batch of 1024, so the learner's epochs do not set the pace.
+THROUGHPUT = ["--num_epochs=1", "--batch_size=1024", "--num_batches_per_epoch=1"]
 
 
 def _raw_worker(env_name: str, num_envs: int, seconds: float, out: mp.Queue) -> None:
@@ -82,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=45.0)
     parser.add_argument("--warmup", type=float, default=15.0)
     parser.add_argument("--raw-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--epochs", type=int, default=1, help="1: the throughput settings (THROUGHPUT); 0: the env's own defaults"
+    )
     args = parser.parse_args(argv)
 
     print(f"load average: {load_average()} ({os.cpu_count()} cores)")
@@ -102,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                 "--worker_num_splits=2",
                 "--envpool_num_threads=1",
                 *SMALL_MODEL.get(env, []),
-                f"--train_for_seconds={int(args.warmup + args.seconds)}",
+                *(THROUGHPUT if args.epochs == 1 else []),
+                f"--train_for_seconds={int(args.warmup + args.seconds + 600)}",  # a backstop: the bench stops it
                 "--train_for_env_steps=10000000000",
             ]
             sf = run_training(

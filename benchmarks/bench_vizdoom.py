@@ -24,10 +24,12 @@ printed first; compare figures only between runs in one invocation.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -50,15 +52,42 @@ def load_average() -> str:
     return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run_training(command: list[str], seconds: float, warmup: float, cwd: Path, label: str) -> dict:
-    """Runs a training command that prints SF-style progress lines; FPS over the frames counted after warmup.
+def _stop_group(proc: subprocess.Popen) -> None:
+    """Ctrl-C to the run's whole process group (its workers and their env processes), then harder if need be."""
+    for sig, wait in ((signal.SIGINT, 60), (signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        if proc.poll() is not None:
+            break
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):  # what outlived the main process (engines, spawned workers)
+        os.killpg(proc.pid, signal.SIGKILL)
 
-    The run stops by itself (``--train_for_seconds``); each ``Total num frames`` line is timed when it is read.
+
+def run_training(command: list[str], seconds: float, warmup: float, cwd: Path, label: str) -> dict:
+    """Runs a training command that prints SF-style progress lines; FPS over ``seconds`` after ``warmup``.
+
+    The window starts ``warmup`` seconds after the first line that counts frames (startup excluded) and lasts
+    ``seconds``; each ``Total num frames`` line is timed when it is read. Then the run's process group is stopped.
     """
     start = time.time()
-    proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        start_new_session=True,
+    )
     points: list[tuple[float, int]] = []
     tail: list[str] = []
+    window_done = threading.Event()
 
     def read() -> None:
         assert proc.stdout is not None
@@ -67,26 +96,28 @@ def run_training(command: list[str], seconds: float, warmup: float, cwd: Path, l
             del tail[:-40]
             match = FRAMES_LINE.search(line)
             if match:
-                points.append((time.time() - start, int(match.group(1).replace(",", ""))))
+                now = time.time() - start
+                points.append((now, int(match.group(1).replace(",", ""))))
+                first = next((t for t, f in points if f > 0), None)
+                if first is not None and now >= first + warmup + seconds:
+                    window_done.set()
+        window_done.set()
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    try:
-        proc.wait(timeout=seconds + warmup + 240)
-    except subprocess.TimeoutExpired:
-        proc.terminate()
-        proc.wait(timeout=60)
+    window_done.wait(timeout=seconds + warmup + 600)
+    _stop_group(proc)
     reader.join(timeout=10)
     first = next(((t, f) for t, f in points if f > 0), None)
     if first is None:
         return {"label": label, "fps": None, "error": "".join(tail[-15:]), "rc": proc.returncode}
     t0 = first[0] + warmup
-    window = [(t, f) for t, f in points if t >= t0]
+    window = [(t, f) for t, f in points if t0 <= t <= t0 + seconds + 10]
     if len(window) < 2:
         window = [first, points[-1]]
     (ta, fa), (tb, fb) = window[0], window[-1]
     fps = (fb - fa) / (tb - ta) if tb > ta else None
-    return {"label": label, "fps": fps, "frames": fb, "rc": proc.returncode, "window_s": tb - ta}
+    return {"label": label, "fps": fps, "frames": fb, "window_s": round(tb - ta, 1)}
 
 
 # ---- raw env rate --------------------------------------------------------------------------------------------------
@@ -149,7 +180,7 @@ def common_flags(args: argparse.Namespace, experiment: str, train_dir: Path) -> 
         "--env_frameskip=4",
         "--res_w=128",
         "--res_h=72",
-        f"--train_for_seconds={int(args.warmup + args.seconds)}",
+        f"--train_for_seconds={int(args.warmup + args.seconds + 600)}",  # a backstop: the bench stops the run
         "--train_for_env_steps=10000000000",
     ]
 
