@@ -472,6 +472,7 @@ class DoomEnv(gym.Env):
         num_bots: bots added to a deathmatch at each episode start.
         render_mode: ``"rgb_array"`` (the full 160x120 screen), ``"human"`` (vizdoom's own window) or None.
         seed: seed of the game.
+        visible: show vizdoom's own window (``render_mode="human"``; needs a display).
     """
 
     metadata = {"render_modes": ["rgb_array", "human"], "render_fps": 35}
