@@ -41,10 +41,12 @@ on the first death (terminated) or at the time limit (truncated); the statistics
 from __future__ import annotations
 
 import contextlib
+import contextlib
 import os
 import socket
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,11 +259,37 @@ def doom_scenario(full_env_name: str) -> DoomScenario:
     return scenario
 
 
+@contextlib.contextmanager
+def _engine_output_silenced(enabled: bool = True) -> Iterator[None]:
+    """Starts engines with their standard output on /dev/null (network games print their handshake there).
+
+    The engine processes inherit this process's file descriptor 1 when ``init()`` starts them; it is restored
+    afterwards (Python's own ``sys.stdout`` is flushed first).
+    """
+    if not enabled:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def free_udp_port() -> int:
     """A UDP port of 127.0.0.1 free right now (the system picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def _in_thread() -> bool:
+    """True off the main thread (the duel's players start together; the main thread silences them all)."""
+    return threading.current_thread() is not threading.main_thread()
 
 
 class _Player:
@@ -306,7 +334,8 @@ class _Player:
             game.add_game_args(network_args)
         if seed is not None:
             game.set_seed(int(seed) % (2**31))
-        game.init()
+        with _engine_output_silenced(bool(network_args) and not _in_thread()):
+            game.init()
         self.game = game
         self._button_index = {name: i for i, name in enumerate(scenario.buttons)}
         self._buttons = [0.0] * len(scenario.buttons)
@@ -612,20 +641,21 @@ class DoomDuelEnv(gym.Env):
         self._lockstep = _Lockstep(self.num_agents)
         self.players: list[_Player] = []
         # Every instance's init() waits for the others to connect: start them all at once.
-        made = self._lockstep.run(
-            [
-                lambda i=i: _Player(
-                    scenario,
-                    frameskip=frameskip,
-                    res=res,
-                    seed=None if seed is None else seed + i,
-                    num_bots=num_bots if i == 0 else 0,
-                    network_args=args[i],
-                    visible=visible and i == 0,
-                )
-                for i in range(self.num_agents)
-            ]
-        )
+        with _engine_output_silenced():
+            made = self._lockstep.run(
+                [
+                    lambda i=i: _Player(
+                        scenario,
+                        frameskip=frameskip,
+                        res=res,
+                        seed=None if seed is None else seed + i,
+                        num_bots=num_bots if i == 0 else 0,
+                        network_args=args[i],
+                        visible=visible and i == 0,
+                    )
+                    for i in range(self.num_agents)
+                ]
+            )
         self.players = made
         self.observation_space = spaces.Box(0, 255, self.players[0].obs_shape, np.uint8)
         self.action_space = scenario.action_space()
