@@ -14,7 +14,7 @@ vizdoom = pytest.importorskip("vizdoom", reason="vizdoom is not installed: pip i
 
 from gymnasium import spaces  # noqa: E402
 
-from sf_examples.vizdoom import doom_env, enjoy_vizdoom, train_vizdoom  # noqa: E402
+from sf_examples.vizdoom import doom_env, doom_player, enjoy_vizdoom, train_vizdoom  # noqa: E402
 from sf_runtime import Discretized  # noqa: E402
 
 
@@ -111,7 +111,7 @@ def test_health_gathering_counts_medkits_and_health():
 
 def test_deathmatch_button_values():
     scenario = doom_env.doom_scenario("doom_deathmatch_bots")
-    player = object.__new__(doom_env._Player)  # the action conversion alone, with no game
+    player = object.__new__(doom_player.DoomPlayer)  # the action conversion alone, with no game
     player.scenario = scenario
     player._button_index = {name: i for i, name in enumerate(scenario.buttons)}
     player._buttons = [0.0] * len(scenario.buttons)

@@ -20,11 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sf_registry
-<<<<<<< HEAD
-from sf_runtime.errors import SetupError
-=======
 from sf_runtime.envs.vector_factories import register_env_vector, registered_env_vectors
->>>>>>> doom
+from sf_runtime.errors import SetupError
 from sf_runtime.model.factory import ModelFactory, global_model_factory
 
 log = logging.getLogger(__name__)
