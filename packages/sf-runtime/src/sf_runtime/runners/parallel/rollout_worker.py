@@ -108,6 +108,7 @@ class RolloutWorker:
             policies = policy_of_rows(cfg, ctx.num_agents, worker_index, s)
             self.splits.append(_Split(vec, policies, self.slots.free_slots(worker_index, s)))
         self.frames = 0
+        self._reported = False
         self.episodes: list[tuple[int, dict[str, Any]]] = []
         self._np = self.buffers.np
         self._obs_np = {key: self._np[f"obs/{key}"] for key in self.buffers.obs_keys}
@@ -340,13 +341,14 @@ class RolloutWorker:
                 elif msg[0] == MSG_FREE:
                     self._on_free(msg[1], msg[2])
             self.state.beat(self.beat_index)
-            if now - last_stats >= _STATS_INTERVAL_SEC:
+            if now - last_stats >= _STATS_INTERVAL_SEC or (self.frames and not self._reported):
                 self._send_stats()
                 last_stats = now
         self._send_stats()
 
     def _send_stats(self) -> None:
         if self.frames or self.episodes:
+            self._reported = True  # the first frames are reported at once: the main process logs when they came
             self.ctx.stats_queue.put(EpisodesReport(self.w, self.frames, self.episodes))
             self.frames, self.episodes = 0, []
 

@@ -107,13 +107,12 @@ class ParallelRunner:
         """The shared memory and queues of the run (the env is probed here unless :meth:`run` did already)."""
         from sf_runtime.envs import probe_env_info
 
-        info = self._env_info if self._env_info is not None else probe_env_info(self.cfg)
+        info = self._env_info if self._env_info is not None else probe_env_info(self.cfg, mp_context=self._mp)
         self.components = run_components(self.cfg)
         ctx, self.state, self.slots = build_context(self.cfg, info, self.arena, self.components)
         return ctx
 
     def _start_processes(self, ctx: RunContext) -> None:
-        self._mp = fork_server()
         for comp in self.components:
             learner = self.learners[comp.index] if comp.role == "learner" else None
             proc = start_child(self._mp, ctx, comp, learner)
@@ -270,14 +269,17 @@ class ParallelRunner:
         from sf_runtime.envs import probe_env_info
 
         cfg = self.cfg
-        self._env_info = probe_env_info(cfg)  # a bad env fails before the experiment dir is touched
+        with stop_signals_blocked():  # the fork server started now must survive a SIGTERM to the process group
+            self._mp = fork_server()  # it preloads torch while this process goes on
+        # a child of the fork server probes the env (no interpreter of its own to start); a bad env fails before the
+        # experiment dir is touched
+        self._env_info = probe_env_info(cfg, mp_context=self._mp)
         lifecycle.start()
         for pid, learner in self.learners.items():
             lifecycle.restore(pid, learner)
         self.ctx = self._build_context()
         start = time.monotonic()
-        with stop_signals_blocked():  # the fork server started now must survive a SIGTERM to the process group
-            self._start_processes(self.ctx)
+        self._start_processes(self.ctx)
         self._wait_until_ready()
         self.arena.unlink_all()
         log.info("Startup took %.1fs", time.monotonic() - start)
