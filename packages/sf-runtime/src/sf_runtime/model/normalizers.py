@@ -75,11 +75,10 @@ class RunningMeanStd(nn.Module):
 
     def stats(self) -> dict[str, float]:
         """Mean of the running mean and of the running std over all elements, and the sample count."""
-        return {
-            "mean": float(self.mean.mean()),
-            "std": float(torch.sqrt(self.var).mean()),
-            "count": float(self.count),
-        }
+        mean, std, count = torch.stack(
+            [self.mean.mean().float(), torch.sqrt(self.var).mean().float(), self.count.float().reshape(())]
+        ).tolist()  # one transfer (one synchronization on a GPU)
+        return {"mean": mean, "std": std, "count": count}
 
 
 class ObservationNormalizer(nn.Module):
