@@ -16,8 +16,10 @@ started:
 
 Then the run is stopped by Ctrl-C to its process group. With ``--anchor`` Sample Factory 2.1.1 (through
 ``../shared/bench/sf-anchor``) is launched the same way, and its first ``Fps is`` line is timed (it has no line for
-the first sample). The median of ``--runs`` launches is printed; the machine's load average is printed too, since a
-busy machine stretches every figure.
+the first sample). With ``--baseline DIR`` another checkout of sf (DIR holds its ``packages/``, e.g. from ``git
+archive <commit> packages | tar -x -C DIR``) is timed too, its packages first on ``PYTHONPATH``, launches of the two
+alternating so that both see the same load. The median of ``--runs`` launches is printed; the machine's load average
+is printed too, since a busy machine stretches every figure.
 """
 
 from __future__ import annotations
@@ -71,14 +73,24 @@ def _stop_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def time_launch(command: list[str], events: dict[str, str], limit_s: float = 180.0) -> dict[str, float | None]:
+def checkout_env(checkout: Path | None) -> dict[str, str] | None:
+    """The environment that runs the sf of ``checkout`` (its packages first on PYTHONPATH); None: this checkout."""
+    if checkout is None:
+        return None
+    src = [str(p) for p in sorted((checkout / "packages").glob("*/src"))]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([*src, os.environ.get("PYTHONPATH", "")])}
+
+
+def time_launch(
+    command: list[str], events: dict[str, str], env: dict[str, str] | None = None, limit_s: float = 180.0
+) -> dict[str, float | None]:
     """Launches ``command`` and returns, per event name, the seconds until a line containing its text was read.
 
     The run is stopped once every event was seen (or after ``limit_s``).
     """
     start = time.monotonic()
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                            start_new_session=True)  # fmt: skip
+                            start_new_session=True, env=env)  # fmt: skip
     seen: dict[str, float | None] = dict.fromkeys(events)
     tail: list[str] = []
     all_seen = threading.Event()
@@ -105,20 +117,24 @@ def time_launch(command: list[str], events: dict[str, str], limit_s: float = 180
     return seen
 
 
-def measure(label: str, make_command, events: dict[str, str], runs: int) -> dict[str, float | None]:
-    """The median seconds per event over ``runs`` launches, each into a fresh train dir."""
-    per_event: dict[str, list[float]] = {name: [] for name in events}
+def measure(launchers: dict[str, tuple], events: dict[str, str], runs: int) -> dict[str, dict[str, float | None]]:
+    """The median seconds per event over ``runs`` launches of each ``label: (make_command, env)``, alternating."""
+    per_event: dict[str, dict[str, list[float]]] = {label: {name: [] for name in events} for label in launchers}
     for i in range(runs):
-        train_dir = Path(tempfile.mkdtemp(prefix="bench_startup_"))
-        try:
-            seen = time_launch(make_command(train_dir), events)
-        finally:
-            shutil.rmtree(train_dir, ignore_errors=True)
-        print(f"{label} launch {i + 1}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in seen.items()), flush=True)
-        for name, value in seen.items():
-            if value is not None:
-                per_event[name].append(value)
-    return {name: statistics.median(values) if values else None for name, values in per_event.items()}
+        for label, (make_command, env) in launchers.items():
+            train_dir = Path(tempfile.mkdtemp(prefix="bench_startup_"))
+            try:
+                seen = time_launch(make_command(train_dir), events, env)
+            finally:
+                shutil.rmtree(train_dir, ignore_errors=True)
+            print(f"{label} launch {i + 1}: " + ", ".join(f"{k} {_fmt(v)}" for k, v in seen.items()), flush=True)
+            for name, value in seen.items():
+                if value is not None:
+                    per_event[label][name].append(value)
+    return {
+        label: {name: statistics.median(values) if values else None for name, values in events_seen.items()}
+        for label, events_seen in per_event.items()
+    }
 
 
 def _fmt(value: float | None) -> str:
@@ -130,23 +146,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--env", default="CartPole-v1")
     parser.add_argument("--runs", type=int, default=3, help="launches per framework (the median is printed)")
     parser.add_argument("--anchor", action="store_true", help="also time Sample Factory 2.1.1's first FPS report")
+    parser.add_argument("--baseline", type=Path, help="also time the sf checkout in this folder (its packages/)")
     parser.add_argument("sf_args", nargs="*", help="extra sf-cli arguments (after --)")
     args = parser.parse_args(argv)
 
     print(f"load average: {load_average()} ({os.cpu_count()} cores)", flush=True)
     events = {"first sample": FIRST_SAMPLE, "first FPS report": FPS_REPORT}
-    rows = [("sf", measure("sf", lambda d: sf_command(args.env, d, args.sf_args), events, args.runs))]
+
+    def command(train_dir: Path) -> list[str]:
+        return sf_command(args.env, train_dir, args.sf_args)
+
+    launchers = {"sf": (command, None)}
+    if args.baseline is not None:
+        launchers[f"sf at {args.baseline}"] = (command, checkout_env(args.baseline))
+    rows = list(measure(launchers, events, args.runs).items())
     if args.anchor:
         if ANCHOR_SCRIPT.exists():
-            anchor_events = {"first FPS report": FPS_REPORT}
-            anchor = measure("anchor", lambda d: anchor_command(args.env, d), anchor_events, args.runs)
-            rows.append(("SF 2.1.1", anchor))
+            launch = {"SF 2.1.1": (lambda d: anchor_command(args.env, d), None)}
+            anchor = measure(launch, {"first FPS report": FPS_REPORT}, args.runs)
+            rows += list(anchor.items())
         else:
             print(f"anchor skipped: {ANCHOR_SCRIPT} is missing")
     print(f"\n{args.env}, launch to ... (median of {args.runs}; load average now {load_average()})")
-    print(f"{'':<12}{'first sample':>14}{'first FPS report':>18}")
+    width = max(12, *(len(label) + 2 for label, _ in rows))
+    print(f"{'':<{width}}{'first sample':>14}{'first FPS report':>18}")
     for label, seen in rows:
-        print(f"{label:<12}{_fmt(seen.get('first sample')):>14}{_fmt(seen.get('first FPS report')):>18}")
+        print(f"{label:<{width}}{_fmt(seen.get('first sample')):>14}{_fmt(seen.get('first FPS report')):>18}")
     return 0
 
 
