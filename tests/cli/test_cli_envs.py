@@ -79,7 +79,8 @@ def test_entry_point_env_needs_no_script(entry_point_site, tmp_path, sf_cli_proc
     env = {"PYTHONPATH": str(entry_point_site)}
     proc = sf_cli_process(["envs", "--source", "entry point", "--spaces"], cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
-    first = proc.stdout.splitlines()[0].split()
+    # the line of ep_cartpole (installed packages, sf-examples among them, may declare envs that sort before it)
+    first = next(line for line in proc.stdout.splitlines() if line.startswith("ep_cartpole")).split()
     assert first[0] == "ep_cartpole" and " ".join(first[1:3]) == "entry point" and first[3] == "sfcli-ep-envs"
     assert "Discrete(2)" in proc.stdout
     proc = sf_cli_process(["config", "--env", "ep_cartpole", "--json"], cwd=tmp_path, env=env)

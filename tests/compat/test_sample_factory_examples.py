@@ -166,6 +166,7 @@ def test_custom_multi_agent_env_with_one_policy(examples_dir, tmp_path):
     [
         ("sf_examples.atari.train_atari", "atari_breakout", "ale_py"),
         ("sf_examples.mujoco.train_mujoco", "mujoco_halfcheetah", "mujoco"),
+        ("sf_examples.vizdoom.train_vizdoom", "doom_basic", "vizdoom"),
     ],
 )
 def test_simulator_examples_train_briefly(examples_dir, tmp_path, module, env, needs):

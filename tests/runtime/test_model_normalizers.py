@@ -110,3 +110,23 @@ def test_models_with_normalizers_pickle(tmp_path):
     copy = pickle.loads(pickle.dumps(ac))
     x = {"obs": torch.randn(5, 3)}
     torch.testing.assert_close(copy.normalize_obs(x)["obs"], ac.normalize_obs(x)["obs"])
+
+
+def test_uint8_frames_are_scaled_and_standardized_as_the_float_formula_says():
+    """Frames are read as uint8 (no float copy first): the result equals ((x - sub) / scale - mean) / std, clipped,
+    and the statistics equal those of the scaled float frames; a mask that keeps every row changes nothing."""
+    torch.manual_seed(0)
+    cfg = make_cfg(env="CartPole-v1", normalize_input=True, obs_subtract_mean=10.0, obs_scale=255.0)
+    space = gym.spaces.Dict({"obs": gym.spaces.Box(0, 255, (3, 6, 8), np.uint8)})
+    norm = ObservationNormalizer(cfg, space)
+    frames = [torch.randint(0, 256, (40, 3, 6, 8), dtype=torch.uint8) for _ in range(3)]
+    for batch in frames:
+        norm.update({"obs": batch}, torch.ones(40, dtype=torch.bool))
+    scaled = (torch.cat(frames).double() - 10.0) / 255.0
+    rms = norm.running_mean_std[0]
+    assert torch.allclose(rms.mean, scaled.mean(0), atol=1e-6)
+    assert torch.allclose(rms.var, scaled.var(0, unbiased=False), atol=1e-6)
+    x = torch.randint(0, 256, (5, 3, 6, 8), dtype=torch.uint8)
+    expected = (((x.float() - 10.0) / 255.0 - rms.mean.float()) / torch.sqrt(rms.var.float() + 1e-5)).clamp(-5, 5)
+    out = norm({"obs": x})["obs"]
+    assert out.dtype == torch.float32 and torch.allclose(out, expected, atol=1e-5)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -38,10 +40,14 @@ def small_cfg(tmp_path, small):
     return make
 
 
-def test_run_stops_saves_and_leaves_nothing_behind(small_cfg, leftovers):
+def test_run_stops_saves_and_leaves_nothing_behind(small_cfg, leftovers, caplog):
     cfg = small_cfg(train_for_env_steps=20_000)
 
-    assert run_rl(cfg) == 0
+    with caplog.at_level(logging.INFO, logger="sf_runtime"):
+        assert run_rl(cfg) == 0
+    # the main process says when the first samples came, in seconds since this (pytest's) process started
+    launch = re.search(r"First samples arrived, ([\d.]+)s after launch", caplog.text)
+    assert launch is not None and float(launch.group(1)) > 0, caplog.text
 
     state = CheckpointManager(cfg, 0).load()
     assert state is not None and state["env_steps"] >= 20_000

@@ -384,6 +384,17 @@ _TABLE: tuple[Param, ...] = (
         choices=("orthogonal", "xavier_uniform", "torch_default"),
     ),
     _p("policy_init_gain", float, 1.0, "model", "Gain of the weight initialization."),
+    _p(
+        "torch_compile",
+        str,
+        "off",
+        "model",
+        "torch.compile the model's encoder and heads (forward_head, forward_tail; dynamic shapes) in the learner, "
+        "in the inference workers, or in both. The first batches wait for the compilation (tens of seconds on a "
+        "CPU). Needs a C compiler on a CPU and triton on a GPU; pays on GPUs, on a CPU the default MLP was not "
+        "faster (see the benchmarks' README).",
+        choices=("off", "learner", "inference", "both"),
+    ),
     _p("actor_critic_share_weights", bool, True, "model", "Actor and critic share encoder and core."),
     _p(
         "adaptive_stddev",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Callable
 
 from sf_config._config import Config
@@ -184,6 +187,27 @@ def _rule_benchmark(cfg: Config) -> str | None:
     return None
 
 
+def _rule_torch_compile(cfg: Config) -> str | None:
+    """torch.compile's inductor backend builds C++ kernels on a CPU: without a compiler it fails at the first batch."""
+    where = cfg.get("torch_compile", "off")
+    if where == "off":
+        return None
+    if sys.platform == "win32":
+        return f"torch_compile={where!r}: torch.compile is not supported on Windows; use torch_compile='off'"
+    if cfg.get("serial_mode", False) and where != "both":
+        return (
+            f"torch_compile={where!r} with serial_mode=True: in serial mode the learner and the rollouts share one "
+            "model, so it is compiled for both or not at all; use torch_compile='both' or 'off'"
+        )
+    compilers = [os.environ.get("CXX", ""), "c++", "g++", "clang++"]
+    if cfg.get("device", "auto") != "gpu" and not any(c and shutil.which(c) for c in compilers):
+        return (
+            f"torch_compile={where!r}: torch.compile needs a C++ compiler on the CPU (none of c++, g++, clang++ or "
+            "$CXX was found on PATH); install one, or use torch_compile='off'"
+        )
+    return None
+
+
 def _round_up(value: int, multiple: int) -> int:
     return max(multiple, -(-value // multiple) * multiple)
 
@@ -203,6 +227,7 @@ CROSS_RULES: tuple[Callable[[Config], str | None], ...] = (
     _rule_benchmark,
     rule_cluster_settings,
     rule_distributed_run,
+    _rule_torch_compile,
 )
 
 

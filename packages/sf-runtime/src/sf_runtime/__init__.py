@@ -17,6 +17,8 @@ Public names:
 - Env interfaces: :class:`TrainingInfoInterface` and :class:`RewardShapingInterface` (the training info dict holds
   :data:`APPROX_TOTAL_TRAINING_STEPS`; :func:`get_default_reward_shaping` finds an env's scheme),
   :class:`EnvCriticalError` for envs that give up, and :func:`create_env` to build an env as the runtime sees it.
+- Env sources that are vectors already (EnvPool): :func:`register_env_vector` registers a factory of an
+  :class:`EnvVector` (the interface batched sampling steps: all envs of a worker split in one call) for an env name.
 - Spaces: :class:`Discretized` (a ``Discrete`` space standing for values of a continuous range) and
   :func:`convert_space` (gym spaces to gymnasium ones).
 - Env wrappers for factories: Atari preprocessing (:func:`atari_preprocessing` and its parts :class:`NoopResetEnv`,
@@ -62,6 +64,7 @@ from sf_runtime.envs import (
     ClipRewardEnv,
     Discretized,
     EnvCriticalError,
+    EnvVector,
     EpisodicLifeEnv,
     FireResetEnv,
     FrameStack,
@@ -81,6 +84,7 @@ from sf_runtime.envs import (
     create_env,
     get_default_reward_shaping,
     provide_gymnasium_0x_names,
+    register_env_vector,
 )
 from sf_runtime.evaluation import EnjoyResult, enjoy
 from sf_runtime.launcher import (
@@ -136,6 +140,7 @@ __all__ = [
     "EnjoyResult",
     "Env",
     "EnvCriticalError",
+    "EnvVector",
     "EpisodicLifeEnv",
     "Experiment",
     "ExperimentLifecycle",
@@ -187,6 +192,7 @@ __all__ = [
     "nonlinearity",
     "project_tmp_dir",
     "provide_gymnasium_0x_names",
+    "register_env_vector",
     "run_rl",
     "run_sweep",
     "safe_ensure_dir_exists",

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sf_registry
+from sf_runtime.envs.vector_factories import register_env_vector, registered_env_vectors
 from sf_runtime.errors import SetupError
 from sf_runtime.model.factory import ModelFactory, global_model_factory
 
@@ -48,12 +49,14 @@ class Registrations:
             registration only leaves that env out (it may name a module the children cannot import).
         model_parts: ``ModelFactory`` attribute -> pickled factory, for each part that is not the built-in one.
         unsendable: description of each registration that could not be pickled (``name -> why``).
+        env_vectors: env name -> pickled vector factory registered with ``register_env_vector``.
     """
 
     envs: dict[str, bytes] = field(default_factory=dict)
     required_env: str | None = None
     model_parts: dict[str, bytes] = field(default_factory=dict)
     unsendable: dict[str, str] = field(default_factory=dict)
+    env_vectors: dict[str, bytes] = field(default_factory=dict)
 
     def restore(self) -> None:
         """Registers, in this process, what the main process had registered (call before making envs or models).
@@ -79,6 +82,10 @@ class Registrations:
                 add_extra_params_func=spec.add_extra_params_func,
                 env_override_defaults_func=spec.env_override_defaults_func,
             )
+        known_vectors = registered_env_vectors()
+        for name, data in self.env_vectors.items():
+            if name not in known_vectors:
+                register_env_vector(name, _load(data, f"the vector factory of env {name!r}"))
         factory = global_model_factory()
         defaults = ModelFactory()
         for attribute, data in self.model_parts.items():
@@ -127,6 +134,12 @@ def snapshot_registrations(required_env: str | None = None) -> Registrations:
         except Exception as exc:
             log.debug("env %s: its registration cannot be sent to child processes (%s)", spec.name, exc)
             unsendable[spec.name] = f"env {spec.name!r}: {exc}"
+    env_vectors: dict[str, bytes] = {}
+    for name, make_vector in registered_env_vectors().items():
+        try:
+            env_vectors[name] = pickle.dumps(make_vector)
+        except Exception as exc:  # the child looks the env's module up again (env_vector_factory)
+            log.debug("env %s: its vector factory cannot be sent to child processes (%s)", name, exc)
     factory = global_model_factory()
     defaults = ModelFactory()
     model_parts: dict[str, bytes] = {}
@@ -143,7 +156,13 @@ def snapshot_registrations(required_env: str | None = None) -> Registrations:
                 "or class defined at the top level of a module or of the script (not a lambda or a nested "
                 "function), or register it when a module that every process imports is imported"
             )
-    return Registrations(envs=envs, required_env=required_env, model_parts=model_parts, unsendable=unsendable)
+    return Registrations(
+        envs=envs,
+        required_env=required_env,
+        model_parts=model_parts,
+        unsendable=unsendable,
+        env_vectors=env_vectors,
+    )
 
 
 MISSING_MAIN_GUARD_EXIT_CODE = 87

@@ -21,6 +21,7 @@ from sf_runtime.envs.seeding import env_seed
 from sf_runtime.envs.spaces import Discretized, convert_space
 from sf_runtime.envs.validation import EnvError
 from sf_runtime.envs.vector import EnvVector, LoopEnvVector, NativeEnvVector, make_env_vector
+from sf_runtime.envs.vector_factories import register_env_vector
 from sf_runtime.envs.wrappers import (
     ClipRewardEnv,
     EpisodicLifeEnv,
@@ -76,4 +77,5 @@ __all__ = [
     "make_env_vector",
     "probe_env_info",
     "provide_gymnasium_0x_names",
+    "register_env_vector",
 ]

@@ -1,8 +1,9 @@
 """The env-info probe: create one env in a separate process and read what the trainer must know about it.
 
 Env creation may be heavy (simulators, GPUs, large imports) and may leave state behind, so the main process never
-creates an env itself: :func:`probe_env_info` starts a fresh ``spawn`` process, creates env 0 there, and sends back an
-:class:`EnvInfo`. What this process registered (envs, model factories) is sent along and restored there
+creates an env itself: :func:`probe_env_info` starts a fresh ``spawn`` process (the parallel runner passes its fork
+server instead, whose children start with torch imported), creates env 0 there, and sends back an :class:`EnvInfo`.
+What this process registered (envs, model factories) is sent along and restored there
 (:mod:`sf_runtime.registrations`), so envs registered by a training script's ``main()`` are found in the child.
 """
 
@@ -98,8 +99,8 @@ def _cache_path(cfg: Any) -> Path:
     return experiment_dir(cfg) / f".env_info_{safe_name}.pkl"
 
 
-def probe_env_info(cfg: Any, timeout: float = PROBE_TIMEOUT_S) -> EnvInfo:
-    """Creates env ``cfg.env`` once in a separate (spawned) process and returns its :class:`EnvInfo`.
+def probe_env_info(cfg: Any, timeout: float = PROBE_TIMEOUT_S, mp_context: Any = None) -> EnvInfo:
+    """Creates env ``cfg.env`` once in a separate process and returns its :class:`EnvInfo`.
 
     With ``cfg.use_env_info_cache`` the result is kept in ``train_dir/<experiment>/.env_info_<env>.pkl`` and read from
     there next time (delete the file after changing the env's spaces).
@@ -107,6 +108,8 @@ def probe_env_info(cfg: Any, timeout: float = PROBE_TIMEOUT_S) -> EnvInfo:
     Args:
         cfg: the experiment configuration.
         timeout: seconds to wait for the probe process.
+        mp_context: the multiprocessing context of the probe process; a fresh ``spawn`` process when None. The
+            parallel runner passes its fork server, whose children start with torch and the env modules imported.
 
     Raises:
         EnvProbeError: the env could not be created or reset; the message includes the child's traceback.
@@ -126,7 +129,7 @@ def probe_env_info(cfg: Any, timeout: float = PROBE_TIMEOUT_S) -> EnvInfo:
             "local function."
         )
 
-    ctx = multiprocessing.get_context("spawn")
+    ctx = mp_context if mp_context is not None else multiprocessing.get_context("spawn")
     parent_conn, child_conn = ctx.Pipe(duplex=False)
     process = ctx.Process(
         target=_probe_in_child, args=(child_conn, full_env_name, cfg, registrations), name="sf-env-probe", daemon=True

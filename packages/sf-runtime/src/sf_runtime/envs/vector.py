@@ -43,6 +43,7 @@ from sf_runtime.envs.validation import (
     check_observation,
     check_observation_space,
 )
+from sf_runtime.envs.vector_factories import env_vector_factory
 
 log = logging.getLogger(__name__)
 
@@ -407,8 +408,9 @@ def make_env_vector(
         worker_index: index of the rollout worker.
         split_index: index of the split within the worker.
         num_envs: number of envs in this split.
-        batched: True for batched sampling (gymnasium's native vector implementation where the env has one),
-            False for non-batched (each env stepped on its own).
+        batched: True for batched sampling (the env's registered vector factory, see
+            :func:`~sf_runtime.envs.vector_factories.register_env_vector`, or gymnasium's native vector
+            implementation where the env has one), False for non-batched (each env stepped on its own).
         render_mode: gymnasium render mode for every env, or None.
         allow_native: False forces the loop implementation even where a native vector one exists.
         decorrelate: the envs stepped one by one start at staggered points: after its first reset, the env at
@@ -416,7 +418,7 @@ def make_env_vector(
             a native vector env is left as it is).
 
     Returns:
-        A :class:`NativeEnvVector` or a :class:`LoopEnvVector`.
+        The registered vector, a :class:`NativeEnvVector` or a :class:`LoopEnvVector`.
     """
     if num_envs < 1:
         raise ValueError(f"num_envs must be >= 1, got {num_envs}")
@@ -425,6 +427,16 @@ def make_env_vector(
     vector_indices = [split_index * num_envs + i for i in range(num_envs)]
     env_ids = [worker_index * max(per_worker, num_envs) + v for v in vector_indices]
     seed = cfg_value(cfg, "seed", None)
+    if batched and allow_native and render_mode is None:
+        make_vector = env_vector_factory(full_env_name)
+        if make_vector is not None:
+            vec = make_vector(full_env_name, cfg, env_ids, env_seed(seed, env_ids[0]))
+            if not isinstance(vec, EnvVector) or vec.num_envs != num_envs:
+                raise EnvError(
+                    f"the vector factory of {full_env_name!r} returned {vec!r}; it must return an EnvVector of "
+                    f"{num_envs} envs"
+                )
+            return vec
     if batched and allow_native and native_vector_available(full_env_name, cfg, render_mode):
         vec = _make_equivalent_native_vector(full_env_name, num_envs)
         if vec is not None:

@@ -41,6 +41,7 @@ from sf_runtime.algo.appo_loss import LossCoefficients, appo_loss
 from sf_runtime.algo.lr_schedules import LearningRateSchedule
 from sf_runtime.algo.optimizers import make_optimizer
 from sf_runtime.model.actor_critic import ActorCritic
+from sf_runtime.model.compile import compile_actor_critic, compiles_in
 from sf_runtime.model.encoders import ACTION_MASK_KEY
 from sf_runtime.model.factory import create_actor_critic
 
@@ -127,6 +128,8 @@ class Learner:
             )
         self.coeffs = LossCoefficients.from_cfg(cfg)
         self.actor_critic: ActorCritic = create_actor_critic(cfg, obs_space, action_space).to(self.device)
+        if compiles_in(getattr(cfg, "torch_compile", "off"), "learner"):
+            compile_actor_critic(self.actor_critic, self.device)
         self.optimizer = make_optimizer(cfg, self.actor_critic.parameters())
         self.lr_schedule = LearningRateSchedule(cfg)
         self.policy_version = 0
@@ -308,18 +311,25 @@ class Learner:
         return result
 
     def _batch_stats(self, batch: dict, prepared: _Prepared, n: int, t: int) -> dict[str, float]:
-        """The statistics of the batch itself (the updates' own come from :meth:`_run_epochs`)."""
-        stats: dict[str, float] = {}
+        """The statistics of the batch itself (the updates' own come from :meth:`_run_epochs`).
+
+        The tensor figures are read in one transfer (one device synchronization on a GPU, not one per figure).
+        """
+        figures: dict[str, torch.Tensor] = {}
         lag_valid = prepared.policy_lag[batch["valids"].bool()]
-        stats["policy_lag_min"] = float(lag_valid.min()) if lag_valid.numel() else 0.0
-        stats["policy_lag_avg"] = float(lag_valid.mean()) if lag_valid.numel() else 0.0
-        stats["policy_lag_max"] = float(lag_valid.max()) if lag_valid.numel() else 0.0
-        stats["valid_fraction"] = prepared.num_valid / n
+        if lag_valid.numel():
+            figures.update(
+                policy_lag_min=lag_valid.min(), policy_lag_avg=lag_valid.mean(), policy_lag_max=lag_valid.max()
+            )
         returns = prepared.returns
         if returns.adv_stats is not None:
-            stats["adv_mean"], stats["adv_std"] = float(returns.adv_stats[0]), float(returns.adv_stats[1])
-        stats["values_returns_mean"] = float(returns.values_returns.mean())
-        stats["reward_mean"] = float(returns.rewards.mean())
+            figures["adv_mean"], figures["adv_std"] = returns.adv_stats
+        figures["values_returns_mean"] = returns.values_returns.mean()
+        figures["reward_mean"] = returns.rewards.mean()
+        values = torch.stack([v.detach().float().reshape(()) for v in figures.values()]).tolist()
+        stats: dict[str, float] = {"policy_lag_min": 0.0, "policy_lag_avg": 0.0, "policy_lag_max": 0.0}
+        stats.update(zip(figures, values, strict=True))
+        stats["valid_fraction"] = prepared.num_valid / n
         stats["lr"] = float(self.lr_schedule.lr)
         stats["policy_version"] = float(self.policy_version)
         stats["env_steps"] = float(self.env_steps)

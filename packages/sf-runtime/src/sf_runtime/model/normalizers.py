@@ -50,13 +50,19 @@ class RunningMeanStd(nn.Module):
         self._std32.copy_(torch.sqrt(self.var + _VAR_EPS))
 
     @torch.no_grad()
-    def update(self, x: torch.Tensor) -> None:
-        """Merges a batch ``x`` [N, *shape] into the running moments (no-op for an empty batch)."""
-        x = x.reshape(-1, *self.shape).to(torch.float64)
+    def update(self, x: torch.Tensor, sub: float = 0.0, scale: float = 1.0) -> None:
+        """Merges a batch ``(x - sub) / scale`` [N, *shape] into the running moments (no-op for an empty batch).
+
+        The batch's own moments are taken in float32 (of ``x`` as it is: no scaled copy of a large image batch),
+        then shifted and scaled, and merged in float64.
+        """
+        x = x.reshape(-1, *self.shape)
         n_b = x.shape[0]
         if n_b == 0:
             return
-        var_b, mean_b = torch.var_mean(x, dim=0, unbiased=False)
+        var_b, mean_b = torch.var_mean(x.float() if x.dtype != torch.float64 else x, dim=0, unbiased=False)
+        mean_b = (mean_b.double() - sub) / scale
+        var_b = var_b.double() / (scale * scale)
         n_a = self.count
         n = n_a + n_b
         delta = mean_b - self.mean
@@ -65,9 +71,12 @@ class RunningMeanStd(nn.Module):
         self.count.copy_(n)
         self._refresh_cache()
 
-    def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        """``clip((x - μ) / sqrt(σ² + ε), -5, 5)`` in float32."""
-        return ((x - self._mean32) / self._std32).clamp_(-NORMALIZED_CLIP, NORMALIZED_CLIP)
+    def normalize(self, x: torch.Tensor, sub: float = 0.0, scale: float = 1.0) -> torch.Tensor:
+        """``clip(((x - sub) / scale - μ) / sqrt(σ² + ε), -5, 5)`` in float32, as one multiply-add over ``x`` (of any
+        dtype: uint8 frames are read once, with no float copy first)."""
+        factor = 1.0 / (scale * self._std32)
+        offset = -(sub / scale + self._mean32) / self._std32
+        return torch.addcmul(offset, x, factor).clamp_(-NORMALIZED_CLIP, NORMALIZED_CLIP)
 
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
         """The inverse of :meth:`normalize` (for values inside the clip range): ``x sqrt(σ² + ε) + μ``."""
@@ -75,11 +84,10 @@ class RunningMeanStd(nn.Module):
 
     def stats(self) -> dict[str, float]:
         """Mean of the running mean and of the running std over all elements, and the sample count."""
-        return {
-            "mean": float(self.mean.mean()),
-            "std": float(torch.sqrt(self.var).mean()),
-            "count": float(self.count),
-        }
+        mean, std, count = torch.stack(
+            [self.mean.mean().float(), torch.sqrt(self.var).mean().float(), self.count.float().reshape(())]
+        ).tolist()  # one transfer (one synchronization on a GPU)
+        return {"mean": mean, "std": std, "count": count}
 
 
 class ObservationNormalizer(nn.Module):
@@ -115,6 +123,7 @@ class ObservationNormalizer(nn.Module):
                     f"normalize_input_keys={list(wanted)} names {unknown}, not observation keys; accepted: {self.keys}"
                 )
             self.running_keys = [k for k in self.keys if k in wanted]
+        self._running = set(self.running_keys)
         # a list rather than a ModuleDict: observation keys may contain characters a module name cannot
         self.running_mean_std = nn.ModuleList(
             [RunningMeanStd(tuple(obs_space.spaces[k].shape)) for k in self.running_keys]
@@ -132,19 +141,19 @@ class ObservationNormalizer(nn.Module):
         """Returns a new dict of normalized observations (``action_mask`` and unknown keys pass through)."""
         out = dict(obs_dict)
         for key in self.keys:
-            out[key] = self._prescale(obs_dict[key])
+            if key not in self._running:
+                out[key] = self._prescale(obs_dict[key])
         for key, rms in zip(self.running_keys, self.running_mean_std, strict=True):
-            out[key] = rms.normalize(out[key])
+            out[key] = rms.normalize(obs_dict[key], self.sub_mean, self.scale)  # the prescaling folded in
         return out
 
     @torch.no_grad()
     def update(self, obs_dict: dict[str, torch.Tensor], mask: torch.Tensor | None = None) -> None:
         """Updates the running statistics with a batch of raw observations [N, ...] (rows where ``mask`` is true)."""
+        everything = mask is None or bool(mask.all())  # no masked copy of a whole image batch when all count
         for key, rms in zip(self.running_keys, self.running_mean_std, strict=True):
             x = obs_dict[key]
-            if mask is not None:
-                x = x[mask]
-            rms.update(self._prescale(x))
+            rms.update(x if everything else x[mask], self.sub_mean, self.scale)
 
     def stats(self) -> dict[str, float]:
         """Running statistics per normalized key (``obs_norm/<key>/mean`` etc.)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -20,6 +21,18 @@ from sf_runtime.runners.parallel.reports import PolicyLag
 log = logging.getLogger(__name__)
 
 FPS_WINDOWS_SEC = (10, 60, 300)
+
+
+def process_age_sec() -> float | None:
+    """Seconds since this process started (from ``/proc``), or None where that cannot be read."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 class RateWindows:
@@ -109,6 +122,7 @@ class ParallelLifecycle(ExperimentLifecycle):
         self.summary_lag = {pid: LagStats() for pid in self.policy_ids}
         self.env_failures = 0
         self.worker_replacements = 0
+        self._sampled = False
 
     def record_env_failure(self) -> int:
         """Count an env exception in a rollout worker (see ``max_env_failures``); the count so far."""
@@ -126,7 +140,11 @@ class ParallelLifecycle(ExperimentLifecycle):
         self.samples = {pid: RateWindows() for pid in self.policy_ids}
 
     def record_frames(self, frames: int) -> None:
-        """Count env frames sampled by rollout workers."""
+        """Count env frames sampled by rollout workers (the first ones are logged with the seconds since launch)."""
+        if frames and not self._sampled:
+            self._sampled = True
+            age = process_age_sec()
+            log.info("First samples arrived%s", "" if age is None else f", {age:.1f}s after launch")
         self.frames.add(frames)
 
     def record_training(self, policy_id: int, samples: int, lag: PolicyLag) -> None:

@@ -45,6 +45,7 @@ class InferenceWorker:
 
     def __init__(self, ctx: RunContext, policy_id: int, index: int) -> None:
         from sf_runtime.model import create_actor_critic
+        from sf_runtime.model.compile import compile_actor_critic, compiles_in
 
         self.ctx = ctx
         self.policy_id = policy_id
@@ -57,6 +58,8 @@ class InferenceWorker:
         self.device = torch_device(cfg)
         self.model = create_actor_critic(cfg, ctx.obs_space, ctx.action_space).to(self.device)
         self.model.eval()
+        if compiles_in(getattr(cfg, "torch_compile", "off"), "inference"):
+            compile_actor_critic(self.model, self.device)
         self.version = -1
         self.queue = ctx.policy_queues[policy_id]
         self.incarnations = SlotOwnership(ctx.slots).incarnations

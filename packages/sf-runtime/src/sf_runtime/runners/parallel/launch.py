@@ -31,6 +31,7 @@ PRELOAD = [
     "torch",
     "gymnasium",
     "faster_fifo",
+    "cv2",  # each child sets its threads (process_setup.limit_threads); skipped by the server when not installed
     "sf_runtime.envs",
     "sf_runtime.model",
     "sf_runtime.learning",
@@ -42,9 +43,17 @@ PRELOAD = [
 
 
 def fork_server() -> Any:
-    """The multiprocessing context the children of a run come from (a fork server with :data:`PRELOAD`)."""
+    """The multiprocessing context the children of a run come from (a fork server with :data:`PRELOAD`).
+
+    The server is started at once: it imports :data:`PRELOAD` while the caller goes on (the env probe and the
+    children wait for it when they start). Call it with the stop signals blocked
+    (:func:`~sf_runtime.runners.parallel.process_setup.stop_signals_blocked`), so that the server inherits them
+    blocked. A fork server already running in this process (``sf-cli train`` starts one before it imports torch)
+    is used as it is.
+    """
     mp_ctx = mp.get_context("forkserver")
     mp_ctx.set_forkserver_preload(PRELOAD)
+    multiprocessing.forkserver.ensure_running()
     return mp_ctx
 
 

@@ -127,6 +127,7 @@ class RolloutWorker:
         for i in range(len(self.splits)):
             self._apply_reward_shaping(i)
         self.frames = 0
+        self._reported = False
         self.episodes: list[tuple[int, dict[str, Any]]] = []
         self._np = self.buffers.np
         self._obs_np = {key: self._np[f"obs/{key}"] for key in self.buffers.obs_keys}
@@ -379,13 +380,14 @@ class RolloutWorker:
                     for split in self.splits:
                         apply_reward_shaping(split.env_vector, split.policy_of_row, msg[1], msg[2])
             self.state.beat(self.beat_index)
-            if now - last_stats >= _STATS_INTERVAL_SEC:
+            if now - last_stats >= _STATS_INTERVAL_SEC or (self.frames and not self._reported):
                 self._send_stats()
                 last_stats = now
         self._send_stats()
 
     def _send_stats(self) -> None:
         if self.frames or self.episodes:
+            self._reported = True  # the first frames are reported at once: the main process logs when they came
             self.ctx.stats_queue.put(EpisodesReport(self.w, self.frames, self.episodes))
             self.frames, self.episodes = 0, []
 

@@ -116,13 +116,12 @@ class ParallelRunner:
         """The shared memory and queues of the run (the env is probed here unless :meth:`run` did already)."""
         from sf_runtime.envs import probe_env_info
 
-        info = self._env_info if self._env_info is not None else probe_env_info(self.cfg)
+        info = self._env_info if self._env_info is not None else probe_env_info(self.cfg, mp_context=self._mp)
         self.components = run_components(self.cfg)
         ctx, self.state, self.slots = build_context(self.cfg, info, self.arena, self.components)
         return ctx
 
     def _start_processes(self, ctx: RunContext) -> None:
-        self._mp = fork_server()
         for comp in self.components:
             learner = self.learners[comp.index] if comp.role == "learner" else None
             proc = start_child(self._mp, ctx, comp, learner)
@@ -289,8 +288,12 @@ class ParallelRunner:
         from sf_runtime.pbt import create_pbt
 
         cfg = self.cfg
-        self._env_info = probe_env_info(cfg)  # a bad env fails before the experiment dir is touched
-        check_policy_count(cfg, int(self._env_info.num_agents))  # so does a num_policies the run cannot serve
+        with stop_signals_blocked():  # the fork server started now must survive a SIGTERM to the process group
+            self._mp = fork_server()  # it preloads torch while this process goes on
+        # a child of the fork server probes the env (no interpreter of its own to start); a bad env fails before the
+        # experiment dir is touched, and so does a num_policies the run cannot serve
+        self._env_info = probe_env_info(cfg, mp_context=self._mp)
+        check_policy_count(cfg, int(self._env_info.num_agents))
         check_sync_rounds(cfg, int(self._env_info.num_agents))
         lifecycle.start()
         for pid, learner in self.learners.items():
@@ -305,8 +308,7 @@ class ParallelRunner:
             self.ctx.pbt = pbt_snapshot(pbt.settings)
             pbt.attach(ParallelPopulation(self.ctx, self.learners, self.slots))
         start = time.monotonic()
-        with stop_signals_blocked():  # the fork server started now must survive a SIGTERM to the process group
-            self._start_processes(self.ctx)
+        self._start_processes(self.ctx)
         self._wait_until_ready()
         self.arena.unlink_all()
         log.info("Startup took %.1fs", time.monotonic() - start)

@@ -1,0 +1,182 @@
+"""The rows of issue 15's targets in one invocation: VizDoom, CartPole wall time and startup, EnvPool's share of raw.
+
+Run from the repository root (needs ``sf-examples[vizdoom,envpool]``; the anchor rows need the venv that
+``../shared/bench/sf-anchor`` builds)::
+
+    uv run python benchmarks/bench_targets.py                       # about 30 minutes on 2 busy cores
+    uv run python benchmarks/bench_targets.py --doom-frames 100000 --startup-runs 2
+
+Rows, sf beside Sample Factory 2.1.1 (the anchor) where it runs, each pair run one after the other:
+
+- **VizDoom** ``doom_basic`` and ``doom_health_gathering_supreme`` at each framework's own defaults
+  (``sf_examples.vizdoom.train_vizdoom``, ``--num_workers=2 --device=cpu``) for ``--doom-frames`` (300k) env
+  frames: training FPS (from the progress lines, first frames to last) and the average episode reward each reports
+  last; the ratio of the FPS;
+- **CartPole-v1** with the default model (512x512 MLP), the anchor's flags (``--use_rnn=False --recurrence=1
+  --batch_size=512 --reward_scale=0.1``), 2 workers x 64 envs, ``--cartpole-frames`` (600k): wall time from launch
+  to exit, and the ratio anchor / sf; then launch to first sample and to the first FPS report
+  (:mod:`bench_startup`, median of ``--startup-runs``);
+- **EnvPool** ``envpool_halfcheetah``: the raw pool rate and sf's training FPS with a small model as a share of it
+  (:mod:`bench_envpool`).
+
+The machine's load average is printed at the start and the end: on a shared machine compare ratios measured in one
+invocation, not figures across invocations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_envpool
+import bench_startup
+from bench_vizdoom import REPO, _stop_group, anchor_python, ensure_anchor_vizdoom, load_average, run_training
+
+ANCHOR_TRAIN = REPO.parent / "shared" / "bench" / "sf_anchor_train.py"
+FRAMES = re.compile(r"Total num frames: ([\d,]+)")
+REWARD = re.compile(r"avg reward (-?[\d.]+)|Avg episode reward: \[\(0, '(-?[\d.]+)'\)\]")
+CARTPOLE_FLAGS = ["--env=CartPole-v1", "--use_rnn=False", "--recurrence=1", "--batch_size=512", "--reward_scale=0.1",
+                  "--num_workers=2", "--num_envs_per_worker=64"]  # fmt: skip
+
+
+def run_to_end(command: list[str], limit_s: float) -> dict:
+    """Runs a training command to its end: wall seconds, FPS between the first and last frames line, last reward."""
+    start = time.monotonic()
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                            start_new_session=True)  # fmt: skip
+    points: list[tuple[float, int]] = []
+    reward, tail = None, []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        tail = [*tail[-20:], line]
+        if (match := FRAMES.search(line)) is not None:
+            points.append((time.monotonic() - start, int(match.group(1).replace(",", ""))))
+        if (match := REWARD.search(line)) is not None:
+            reward = float(match.group(1) or match.group(2))
+        if time.monotonic() - start > limit_s:
+            break
+    _stop_group(proc)
+    wall = time.monotonic() - start
+    moving = [(t, f) for t, f in points if f > 0]
+    fps = (moving[-1][1] - moving[0][1]) / (moving[-1][0] - moving[0][0]) if len(moving) > 1 else None
+    result = {"wall_s": round(wall, 1), "fps": fps, "frames": moving[-1][1] if moving else 0, "reward": reward}
+    if proc.returncode not in (0, None) or fps is None:
+        result["error"] = "".join(tail[-8:])
+    return result
+
+
+def doom_rows(args: argparse.Namespace, train_dir: Path) -> list[tuple[str, dict, dict | None]]:
+    rows = []
+    python = anchor_python()
+    anchor_ok = not args.no_anchor and python.exists() and ensure_anchor_vizdoom(python)
+    for env in ("doom_basic", "doom_health_gathering_supreme"):
+        flags = [f"--env={env}", "--num_workers=2", "--device=cpu", f"--train_for_env_steps={args.doom_frames}"]
+        sf = run_to_end([sys.executable, "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
+                         f"--train_dir={train_dir}", f"--experiment=sf_{env}"], args.limit)  # fmt: skip
+        print(f"{env} sf: {sf}", flush=True)
+        anchor = None
+        if anchor_ok:
+            anchor = run_to_end([str(python), "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
+                                 f"--train_dir={train_dir}", f"--experiment=anchor_{env}"], args.limit)  # fmt: skip
+            print(f"{env} anchor: {anchor}", flush=True)
+        rows.append((env, sf, anchor))
+    return rows
+
+
+def cartpole_row(args: argparse.Namespace, train_dir: Path) -> tuple[dict, dict | None]:
+    steps = f"--train_for_env_steps={args.cartpole_frames}"
+    cli = Path(sys.executable).with_name("sf-cli")
+    sf = run_to_end([str(cli), "train", *CARTPOLE_FLAGS, steps, f"--train_dir={train_dir}", "--experiment=sf_cp",
+                     "--verbose", "--progress", "none", "--device=cpu"], args.limit)  # fmt: skip
+    print(f"CartPole sf: {sf}", flush=True)
+    anchor = None
+    python = anchor_python()
+    if not args.no_anchor and python.exists():
+        anchor = run_to_end([str(python), str(ANCHOR_TRAIN), *CARTPOLE_FLAGS, steps, f"--train_dir={train_dir}",
+                             "--experiment=anchor_cp", "--device=cpu"], args.limit)  # fmt: skip
+        print(f"CartPole anchor: {anchor}", flush=True)
+    return sf, anchor
+
+
+def envpool_row(args: argparse.Namespace, train_dir: Path) -> tuple[float, float | None]:
+    env, workers, num_envs = "envpool_halfcheetah", 2, 16
+    raw = bench_envpool.raw_rate(env, 2 * workers, num_envs // 2, 10.0)
+    flags = [f"--env={env}", "--experiment=envpool", f"--train_dir={train_dir}", "--device=cpu",
+             f"--num_workers={workers}", f"--num_envs_per_worker={num_envs}", "--worker_num_splits=2",
+             "--envpool_num_threads=1", *bench_envpool.SMALL_MODEL.get(env, []), *bench_envpool.THROUGHPUT,
+             "--train_for_seconds=900", "--train_for_env_steps=10000000000"]  # fmt: skip
+    sf = run_training([sys.executable, "-m", "sf_examples.envpool.train_envpool", *flags], 40.0, 15.0, REPO, "sf")
+    print(f"EnvPool raw {raw:,.0f}, sf {sf}", flush=True)
+    return raw, sf.get("fps")
+
+
+def _f(value: float | None, fmt: str = ",.0f") -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def print_table(doom, cartpole, startup, envpool) -> None:
+    print(f"\nload average at the end: {load_average()}")
+    print(f"{'row':<50}{'sf':>12}{'SF 2.1.1':>12}{'sf vs anchor':>14}")
+    for env, sf, anchor in doom:
+        anchor = anchor or {}
+        ratio = sf["fps"] / anchor["fps"] if sf.get("fps") and anchor.get("fps") else None
+        print(f"{env + ' FPS':<50}{_f(sf.get('fps')):>12}{_f(anchor.get('fps')):>12}{_f(ratio, '.2f') + 'x':>14}")
+        print(f"{env + ' avg reward at the end':<50}{_f(sf.get('reward'), '.2f'):>12}"
+              f"{_f(anchor.get('reward'), '.2f'):>12}")  # fmt: skip
+    sf, anchor = cartpole
+    anchor = anchor or {}
+    ratio = anchor["wall_s"] / sf["wall_s"] if anchor.get("wall_s") and sf.get("wall_s") else None
+    print(f"{'CartPole 2x64 default model, wall s':<50}{_f(sf['wall_s'], '.1f'):>12}"
+          f"{_f(anchor.get('wall_s'), '.1f'):>12}{_f(ratio, '.2f') + 'x faster':>14}")  # fmt: skip
+    print(
+        f"{'CartPole avg reward at the end':<50}{_f(sf.get('reward'), '.1f'):>12}{_f(anchor.get('reward'), '.1f'):>12}"
+    )
+    for label, seen in startup.items():
+        for event in ("first sample", "first FPS report"):
+            if seen.get(event) is not None:
+                print(f"{'CartPole launch to ' + event + ' (' + label + '), s':<50}{_f(seen[event], '.1f'):>12}")
+    raw, fps = envpool
+    print(f"{'EnvPool HalfCheetah raw / sf train FPS':<50}{_f(fps):>12}{'':>12}"
+          f"{(_f(fps / raw * 100, '.0f') + '% of ' + _f(raw)) if fps else '-':>14}")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--doom-frames", type=int, default=300_000)
+    parser.add_argument("--cartpole-frames", type=int, default=600_000)
+    parser.add_argument("--startup-runs", type=int, default=3)
+    parser.add_argument("--limit", type=float, default=1800.0, help="seconds one training run may take")
+    parser.add_argument("--no-anchor", action="store_true")
+    parser.add_argument("--skip", default="", help="comma-separated of doom,cartpole,startup,envpool")
+    args = parser.parse_args(argv)
+    skip = set(filter(None, args.skip.split(",")))
+
+    print(f"load average: {load_average()}", flush=True)
+    train_dir = Path(tempfile.mkdtemp(prefix="bench_targets_"))
+    try:
+        doom = doom_rows(args, train_dir) if "doom" not in skip else []
+        cartpole = cartpole_row(args, train_dir) if "cartpole" not in skip else ({"wall_s": None}, None)
+        startup = {}
+        if "startup" not in skip:
+            events = {"first sample": bench_startup.FIRST_SAMPLE, "first FPS report": bench_startup.FPS_REPORT}
+            launch = {"sf": (lambda d: bench_startup.sf_command("CartPole-v1", d, []), None)}
+            startup = bench_startup.measure(launch, events, args.startup_runs)
+            if not args.no_anchor and bench_startup.ANCHOR_SCRIPT.exists():
+                anchor = {"SF 2.1.1": (lambda d: bench_startup.anchor_command("CartPole-v1", d), None)}
+                startup.update(bench_startup.measure(anchor, {"first FPS report": bench_startup.FPS_REPORT}, 2))
+        envpool = envpool_row(args, train_dir) if "envpool" not in skip else (0.0, None)
+    finally:
+        shutil.rmtree(train_dir, ignore_errors=True)
+    print_table(doom, cartpole, startup, envpool)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

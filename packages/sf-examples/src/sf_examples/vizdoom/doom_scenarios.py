@@ -1,0 +1,205 @@
+"""The Doom scenarios sf knows: their config files, action heads, reward scales, statistics and defaults.
+
+:data:`DOOM_SCENARIOS` maps each ``doom_*`` env name to a :class:`DoomScenario`; :data:`DOOM_DEFAULTS` are the
+training defaults every scenario shares (see :mod:`sf_examples.vizdoom.doom_env`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from gymnasium import spaces
+
+from sf_runtime import Discretized
+
+DEFAULT_FRAMESKIP = 4
+DEFAULT_RES_W, DEFAULT_RES_H = 128, 72
+RENDER_W, RENDER_H = 160, 120  # the engine's screen, resized to res_w x res_h
+
+FRAG_REWARD, DEATH_REWARD, DAMAGE_REWARD = 1.0, -0.5, 0.01
+DEATHMATCH_WAD = "multi_deathmatch.wad"  # vizdoom's multiplayer deathmatch map, map01
+
+
+@dataclass(frozen=True)
+class ActionHead:
+    """One part of an action: each of its values presses some buttons (``{button name: value}``).
+
+    A head with ``turn_range`` is a :class:`~sf_runtime.Discretized` turn: its value is a continuous delta on the
+    ``TURN_LEFT_RIGHT_DELTA`` button.
+    """
+
+    choices: tuple[dict[str, float], ...] = ()
+    turn_range: tuple[int, float, float] | None = None
+
+    @property
+    def buttons(self) -> tuple[str, ...]:
+        if self.turn_range is not None:
+            return ("TURN_LEFT_RIGHT_DELTA",)
+        names: list[str] = []
+        for choice in self.choices:
+            names += [name for name in choice if name not in names]
+        return tuple(names)
+
+    def space(self) -> spaces.Discrete:
+        if self.turn_range is not None:
+            n, low, high = self.turn_range
+            return Discretized(n, low, high)
+        return spaces.Discrete(len(self.choices))
+
+
+def _one_of(*buttons: str | None) -> ActionHead:
+    """A head choosing one button (None: no button)."""
+    return ActionHead(choices=tuple({} if b is None else {b: 1.0} for b in buttons))
+
+
+_DEATHMATCH_HEADS = (
+    _one_of(None, "MOVE_FORWARD", "MOVE_BACKWARD"),
+    _one_of(None, "MOVE_LEFT", "MOVE_RIGHT"),
+    _one_of(None, "ATTACK"),
+    _one_of(None, "SPEED"),
+    ActionHead(turn_range=(11, -10.0, 10.0)),
+)
+
+
+@dataclass(frozen=True)
+class DoomScenario:
+    """A Doom env: the map, the action space, the statistics and the defaults that differ from the family's.
+
+    Attributes:
+        name: the sf env name.
+        config: vizdoom's scenario ``.cfg`` (in ``vizdoom.scenarios_path``); None for the deathmatch maps.
+        heads: the action heads; one head gives a ``Discrete`` (or ``Discretized``) space, several a ``MultiDiscrete``
+            (all plain) or a ``Tuple``.
+        reward_scale: factor on the scenario's rewards.
+        stats: episode statistic -> vizdoom game variable, read at the end of each episode.
+        deathmatch: a deathmatch map (``multi_deathmatch.wad``): rewards from frags, deaths and damage.
+        num_bots: bots added to a deathmatch (``--num_bots`` overrides it).
+        num_agents: agents in the env (2: one game instance per agent, joined on loopback).
+        timeout: episode length in tics (None: the scenario's own).
+        count_medkits: count the steps on which health rose (the ``medkits`` statistic).
+        defaults: sf parameters of this scenario over :data:`DOOM_DEFAULTS`.
+    """
+
+    name: str
+    config: str | None
+    heads: tuple[ActionHead, ...]
+    reward_scale: float = 1.0
+    stats: dict[str, str] = field(default_factory=dict)
+    deathmatch: bool = False
+    num_bots: int = 0
+    num_agents: int = 1
+    timeout: int | None = None
+    count_medkits: bool = False
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+    def action_space(self) -> spaces.Space:
+        parts = [head.space() for head in self.heads]
+        if len(parts) == 1:
+            return parts[0]
+        if not any(head.turn_range for head in self.heads):
+            return spaces.MultiDiscrete([int(part.n) for part in parts])
+        return spaces.Tuple(parts)
+
+    @property
+    def buttons(self) -> tuple[str, ...]:
+        names: list[str] = []
+        for head in self.heads:
+            names += [name for name in head.buttons if name not in names]
+        return tuple(names)
+
+
+_DEATHMATCH_STATS = {
+    "frags": "FRAGCOUNT",
+    "deaths": "DEATHCOUNT",
+    "hits": "HITCOUNT",
+    "damage": "DAMAGECOUNT",
+    "health": "HEALTH",
+}
+
+DOOM_SCENARIOS: dict[str, DoomScenario] = {
+    scenario.name: scenario
+    for scenario in (
+        DoomScenario(
+            "doom_basic",
+            "basic.cfg",
+            (_one_of(None, "MOVE_LEFT", "MOVE_RIGHT", "ATTACK"),),
+            reward_scale=0.01,
+            stats={"kills": "KILLCOUNT"},
+            defaults={"train_for_env_steps": 2_000_000},
+        ),
+        DoomScenario(
+            "doom_defend_the_center",
+            "defend_the_center.cfg",
+            (_one_of(None, "TURN_LEFT", "TURN_RIGHT", "ATTACK"),),
+            stats={"kills": "KILLCOUNT", "health": "HEALTH", "ammo": "AMMO2"},
+            defaults={"train_for_env_steps": 20_000_000},
+        ),
+        DoomScenario(
+            "doom_health_gathering_supreme",
+            "health_gathering_supreme.cfg",
+            (_one_of(None, "TURN_LEFT", "TURN_RIGHT"), _one_of(None, "MOVE_FORWARD")),
+            reward_scale=0.01,  # +1 per tic alive, -100 on death
+            stats={"health": "HEALTH"},
+            count_medkits=True,
+            defaults={"train_for_env_steps": 50_000_000},
+        ),
+        DoomScenario(
+            "doom_deathmatch_bots",
+            None,
+            _DEATHMATCH_HEADS,
+            stats=_DEATHMATCH_STATS,
+            deathmatch=True,
+            num_bots=7,
+            timeout=4200,  # 2 minutes of game time
+            defaults={"train_for_env_steps": 500_000_000},
+        ),
+        DoomScenario(
+            "doom_duel",
+            None,
+            _DEATHMATCH_HEADS,
+            stats=_DEATHMATCH_STATS,
+            deathmatch=True,
+            num_agents=2,
+            timeout=4200,
+            defaults={"train_for_env_steps": 500_000_000},
+        ),
+    )
+}
+"""sf env name -> scenario."""
+
+DOOM_DEFAULTS: dict[str, Any] = {
+    # A conv encoder on the 128x72 frames and a GRU core, trained on sequences of 32 steps.
+    "encoder_conv_architecture": "convnet_simple",
+    "encoder_conv_mlp_layers": [512],
+    "nonlinearity": "elu",
+    "use_rnn": True,
+    "rnn_type": "gru",
+    "rnn_size": 512,
+    "rollout": 32,
+    "recurrence": 32,
+    "batch_size": 2048,
+    "num_envs_per_worker": 8,
+    "worker_num_splits": 2,
+    "obs_subtract_mean": 0.0,
+    "obs_scale": 255.0,
+    "normalize_input": True,
+    "normalize_returns": True,
+    "ppo_clip_value": 0.2,
+    "exploration_loss": "symmetric_kl",
+    "exploration_loss_coeff": 0.001,
+    "env_frameskip": DEFAULT_FRAMESKIP,
+}
+"""The Doom defaults of every scenario (the "env" layer: the command line still wins)."""
+
+
+def doom_scenario(full_env_name: str) -> DoomScenario:
+    """The scenario of a ``doom_*`` name.
+
+    Raises:
+        ValueError: The name is not one of :data:`DOOM_SCENARIOS`.
+    """
+    scenario = DOOM_SCENARIOS.get(full_env_name)
+    if scenario is None:
+        raise ValueError(f"unknown Doom env {full_env_name!r}; the Doom envs are {sorted(DOOM_SCENARIOS)}")
+    return scenario
