@@ -173,6 +173,7 @@ EXPECTED = {
     "max_sampler_restarts": ("cluster", 3, None),
     "learner_world_size": ("cluster", 1, None),
     "learner_rank_timeout_sec": ("cluster", 60.0, None),
+    "torch_compile": ("model", "off", ("off", "learner", "inference", "both")),
 }
 
 
