@@ -155,6 +155,7 @@ class ParallelRunner:
         for i, (comp, proc) in enumerate(zip(self.components, self.processes, strict=False)):
             if proc.exitcode is None:
                 continue
+            self._release_queue_locks_of(comp.label)  # before anything waits on a queue the dead process used
             self._drain_stats()
             guard_error = missing_main_guard_error(proc.exitcode)
             if guard_error is not None:
@@ -165,6 +166,15 @@ class ParallelRunner:
                 continue
             detail = self.child_errors.get(comp.label, NO_ERROR_TEXT)
             raise ComponentFailure(f"{what}:\n{detail}")
+
+    def _release_queue_locks_of(self, label: str) -> None:
+        """Release the queue locks a dead child held (see :mod:`.queue_recovery`)."""
+        ctx = self.ctx
+        if ctx is None:
+            return
+        queues = [*ctx.policy_queues, *ctx.learner_queues, ctx.stats_queue, *(q for w in ctx.worker_queues for q in w)]
+        if released := release_orphaned_locks(queues):
+            log.warning("Released %d queue lock(s) that the dead %s held", released, label)
 
     def _replace_worker(self, i: int, what: str) -> None:
         """Start a new rollout worker process in place of one that died of a signal (within the budget)."""
@@ -182,10 +192,6 @@ class ParallelRunner:
         # Requests and answers of the dead process are dropped from now on (inference and the new worker compare
         # incarnations); its slots stay with the learners that hold them and come back through the shared flags.
         self.slots.new_incarnation(comp.index)
-        ctx = self.ctx
-        queues = [*ctx.policy_queues, *ctx.learner_queues, ctx.stats_queue, *(q for w in ctx.worker_queues for q in w)]
-        if released := release_orphaned_locks(queues):
-            log.warning("Released %d queue lock(s) that the dead %s held", released, comp.label)
         self.state.beat(i)
         self._starting[i] = (time.monotonic(), self.state.last_beat(i))  # until its own first heartbeat
         proc = start_child(self._mp, self.ctx, comp, segments=self.arena.segment_fds())
