@@ -130,3 +130,13 @@ def test_uint8_frames_are_scaled_and_standardized_as_the_float_formula_says():
     expected = (((x.float() - 10.0) / 255.0 - rms.mean.float()) / torch.sqrt(rms.var.float() + 1e-5)).clamp(-5, 5)
     out = norm({"obs": x})["obs"]
     assert out.dtype == torch.float32 and torch.allclose(out, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32, torch.uint8])
+def test_model_inputs_are_float32_whatever_the_observation_dtype(dtype):
+    # MuJoCo envs return float64 observations; the model's weights are float32
+    cfg = make_cfg(normalize_input=True)
+    norm = ObservationNormalizer(cfg, gym.spaces.Dict({"obs": gym.spaces.Box(0, 255, (3,))}))
+    obs = {"obs": torch.tensor([[1, 2, 3], [4, 5, 6]], dtype=dtype)}
+    norm.update(obs)
+    assert norm(obs)["obs"].dtype == torch.float32

@@ -76,6 +76,8 @@ class RunningMeanStd(nn.Module):
         dtype: uint8 frames are read once, with no float copy first)."""
         factor = 1.0 / (scale * self._std32)
         offset = -(sub / scale + self._mean32) / self._std32
+        if x.dtype == torch.float64:  # float64 (MuJoCo) would promote the result to float64: the model is float32
+            x = x.float()
         return torch.addcmul(offset, x, factor).clamp_(-NORMALIZED_CLIP, NORMALIZED_CLIP)
 
     def denormalize(self, x: torch.Tensor) -> torch.Tensor:
