@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import signal
 from collections.abc import Iterable, Mapping
 
 import psutil
@@ -111,6 +112,13 @@ def small_cfg(serial_config):
     return make
 
 
+def _as_a_foreground_job() -> None:
+    """SIGINT at its default in a run the tests start, as in a terminal's foreground job: pytest started in the
+    background (``cmd &``) has SIGINT ignored, and a Python started that way never turns SIGINT into
+    KeyboardInterrupt, so the Ctrl-C tests would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def sf_segments() -> set[str]:
     """The shared-memory files in /dev/shm of the sf runs that this process started (``sf_<pid>_...``).
 
@@ -172,7 +180,11 @@ class TrainingProcess:
         self.out_path = tmp_path / f"{experiment}.out"
         self._out = open(self.out_path, "w")  # noqa: SIM115 (closed in wait)
         self.proc = subprocess.Popen(
-            [sys.executable, str(self.script)], stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True
+            [sys.executable, str(self.script)],
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_as_a_foreground_job,
         )
         self.pid = self.proc.pid
 

@@ -112,6 +112,12 @@ def run_environment(spec: RunSpec, gpu: str | None = None) -> dict[str, str]:
     return env
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default. The sweep stops a run with SIGINT, and a sweep started in
+    the background (``cmd &``) has SIGINT ignored, which exec would pass on (the run would only die by SIGKILL)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_run(
     spec: RunSpec,
     env: dict[str, str],
@@ -142,6 +148,7 @@ def start_run(
             env=env,
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_default_sigint,
         )
     except OSError as exc:
         error = f"cannot start {spec.argv[0]}: {exc.strerror or exc}"
