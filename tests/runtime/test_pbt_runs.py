@@ -163,6 +163,7 @@ def _close(a: dict[str, float], b: dict[str, float]) -> bool:
     return a.keys() == b.keys() and all(a[k] == pytest.approx(b[k], rel=1e-5) for k in a)
 
 
+@pytest.mark.slow  # a fault-injection run of a minute and a half: the slow marker keeps the default suite short
 def test_parallel_pbt_killed_then_resumed_restores_every_policy(training_process, run_config, tmp_path):
     cfg = run_config(
         **PBT,
