@@ -29,6 +29,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from sf_examples.atari.atari_env import ATARI_PPO_DEFAULTS
+from sf_examples.mujoco.mujoco_env import MUJOCO_PPO_DEFAULTS
 from sf_registry import register_env
 from sf_runtime import EnvVector, register_env_vector
 
@@ -52,70 +54,17 @@ ENVPOOL_TASKS: dict[str, str] = {**ATARI_GAMES, **MUJOCO_ROBOTS}
 
 OBS_KEY = "obs"  # the runtime's key of a plain (non-dict) observation
 
+# The PPO settings of sf-examples' own atari_* and mujoco_* envs, sampled in batches by fewer, wider workers.
+_BATCHED = {"batched_sampling": True, "num_workers": 2}
 ENVPOOL_ATARI_DEFAULTS: dict[str, Any] = {
-    # The usual Atari PPO settings (as sf-examples' atari_* envs), sampled in batches.
-    "batched_sampling": True,
-    "num_workers": 2,
+    **ATARI_PPO_DEFAULTS,
+    **_BATCHED,
     "num_envs_per_worker": 16,
     "worker_num_splits": 2,
-    "rollout": 128,
-    "batch_size": 256,
-    "num_batches_per_epoch": 4,
-    "num_epochs": 4,
-    "recurrence": 1,
-    "use_rnn": False,
-    "learning_rate": 2.5e-4,
-    "lr_schedule": "linear_decay",
-    "adam_eps": 1e-5,
-    "gamma": 0.99,
-    "gae_lambda": 0.95,
-    "ppo_clip_ratio": 0.1,
-    "value_loss_coeff": 0.5,
-    "exploration_loss_coeff": 0.01,
-    "max_grad_norm": 0.5,
-    "normalize_input": False,
-    "normalize_returns": False,
-    "encoder_conv_architecture": "convnet_atari",
-    "encoder_conv_mlp_layers": [512],
-    "nonlinearity": "relu",
-    "obs_scale": 255.0,
-    "env_frameskip": 4,
-    "env_framestack": 4,
-    "train_for_env_steps": 40_000_000,
 }
 """Atari PPO hyperparameters with batched sampling (the "env" layer: the command line still wins)."""
 
-ENVPOOL_MUJOCO_DEFAULTS: dict[str, Any] = {
-    "batched_sampling": True,
-    "num_workers": 2,
-    "num_envs_per_worker": 8,
-    "worker_num_splits": 2,
-    "rollout": 64,
-    "batch_size": 256,
-    "num_batches_per_epoch": 4,
-    "num_epochs": 10,
-    "recurrence": 1,
-    "use_rnn": False,
-    "learning_rate": 3e-4,
-    "lr_schedule": "constant",
-    "gamma": 0.99,
-    "gae_lambda": 0.95,
-    "ppo_clip_ratio": 0.2,
-    "value_loss_coeff": 1.0,
-    "exploration_loss_coeff": 0.0,
-    "max_grad_norm": 1.0,
-    "value_bootstrap": True,
-    "normalize_input": True,
-    "normalize_returns": True,
-    "encoder_mlp_layers": [64, 64],
-    "nonlinearity": "tanh",
-    "actor_critic_share_weights": False,
-    "adaptive_stddev": False,
-    "initial_stddev": 1.0,
-    "policy_initialization": "orthogonal",
-    "env_frameskip": 1,
-    "train_for_env_steps": 1_000_000,
-}
+ENVPOOL_MUJOCO_DEFAULTS: dict[str, Any] = {**MUJOCO_PPO_DEFAULTS, **_BATCHED, "num_envs_per_worker": 8}
 """Continuous-control PPO hyperparameters with batched sampling."""
 
 
