@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.resource_tracker
 import signal
 
 PRELOAD = [
@@ -32,11 +33,13 @@ def start_fork_server() -> bool:
     """Start multiprocessing's fork server with :data:`PRELOAD` now, without waiting for it; False where there is none.
 
     SIGINT and SIGTERM are blocked while it starts, so that the server inherits them blocked and survives a Ctrl-C
-    to the process group (the runner decides how the run ends).
+    to the process group (the runner decides how the run ends). The resource tracker is started before the block:
+    its start unblocks both signals whatever the mask was (CPython), and the fork server would start after it.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return False
     multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
+    multiprocessing.resource_tracker.ensure_running()
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         multiprocessing.forkserver.ensure_running()

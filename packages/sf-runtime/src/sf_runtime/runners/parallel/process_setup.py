@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing.resource_tracker
 import os
 import signal
 from typing import Any
@@ -88,7 +89,12 @@ def stop_signals_blocked():
 
     Processes started meanwhile inherit the blocked signals, so a signal to the whole process group cannot kill
     them; a signal sent to this process meanwhile is delivered when the block ends (none is lost).
+
+    multiprocessing's resource tracker is started first: its start unblocks SIGINT and SIGTERM whatever the mask was
+    (CPython's ``resource_tracker.ensure_running``), so a fork server started after it inside the block would
+    inherit them unblocked and die of a SIGTERM to the process group, taking every child for dead.
     """
+    multiprocessing.resource_tracker.ensure_running()
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         yield
