@@ -174,6 +174,7 @@ EXPECTED = {
     "learner_world_size": ("cluster", 1, None),
     "learner_rank_timeout_sec": ("cluster", 60.0, None),
     "torch_compile": ("model", "off", ("off", "learner", "inference", "both")),
+    "encoder_precision": ("model", "float32", ("float32", "bfloat16", "auto")),
 }
 
 

@@ -395,6 +395,17 @@ _TABLE: tuple[Param, ...] = (
         "faster (see the benchmarks' README).",
         choices=("off", "learner", "inference", "both"),
     ),
+    _p(
+        "encoder_precision",
+        str,
+        "float32",
+        "model",
+        "Precision of the encoder's computation (torch.autocast of forward_head) in the learner, the inference "
+        "workers and evaluation: 'bfloat16' about doubles a conv encoder's speed where the device computes bfloat16 "
+        "natively (CPUs with AVX512-BF16 or AMX, GPUs from Ampere on); 'auto' uses it there and float32 elsewhere. "
+        "The features are cast back to float32: core, heads, losses, parameters and checkpoints stay float32.",
+        choices=("float32", "bfloat16", "auto"),
+    ),
     _p("actor_critic_share_weights", bool, True, "model", "Actor and critic share encoder and core."),
     _p(
         "adaptive_stddev",

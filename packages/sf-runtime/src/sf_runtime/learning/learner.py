@@ -29,6 +29,7 @@ reads top to bottom in one place.
 from __future__ import annotations
 
 import copy
+import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +45,9 @@ from sf_runtime.model.actor_critic import ActorCritic
 from sf_runtime.model.compile import compile_actor_critic, compiles_in
 from sf_runtime.model.encoders import ACTION_MASK_KEY
 from sf_runtime.model.factory import create_actor_critic
+from sf_runtime.model.precision import resolve_encoder_precision
+
+log = logging.getLogger(__name__)
 
 BATCH_KEYS = (
     "obs",
@@ -130,6 +134,10 @@ class Learner:
         self.actor_critic: ActorCritic = create_actor_critic(cfg, obs_space, action_space).to(self.device)
         if compiles_in(getattr(cfg, "torch_compile", "off"), "learner"):
             compile_actor_critic(self.actor_critic, self.device)
+        precision = getattr(cfg, "encoder_precision", "float32")
+        if precision != "float32":
+            resolved = resolve_encoder_precision(precision, self.device.type)
+            log.info("Encoder precision: %s (encoder_precision=%s on %s)", resolved, precision, self.device)
         self.optimizer = make_optimizer(cfg, self.actor_critic.parameters())
         self.lr_schedule = LearningRateSchedule(cfg)
         self.policy_version = 0

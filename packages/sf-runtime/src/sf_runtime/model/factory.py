@@ -23,6 +23,7 @@ from sf_runtime.model.actor_critic import ActorCritic, ActorCriticSeparateWeight
 from sf_runtime.model.cores import make_default_core
 from sf_runtime.model.decoders import make_default_decoder
 from sf_runtime.model.encoders import make_default_encoder
+from sf_runtime.model.precision import apply_encoder_precision
 
 
 def _check_callable(kind: str, func) -> None:
@@ -93,6 +94,7 @@ def create_actor_critic(cfg, obs_space: gym.spaces.Dict, action_space: gym.Space
                 f"the registered actor-critic factory returned {type(model).__name__}; it must return an ActorCritic "
                 "subclass instance"
             )
-        return model
-    cls = ActorCriticSharedWeights if cfg.actor_critic_share_weights else ActorCriticSeparateWeights
-    return cls(factory, cfg, obs_space, action_space)
+    else:
+        cls = ActorCriticSharedWeights if cfg.actor_critic_share_weights else ActorCriticSeparateWeights
+        model = cls(factory, cfg, obs_space, action_space)
+    return apply_encoder_precision(model, getattr(cfg, "encoder_precision", "float32"))
