@@ -11,7 +11,9 @@ Rows, sf beside Sample Factory 2.1.1 (the anchor) where it runs, each pair run o
 - **VizDoom** ``doom_basic`` and ``doom_health_gathering_supreme`` at each framework's own defaults
   (``sf_examples.vizdoom.train_vizdoom``, ``--num_workers=2 --device=cpu``) for ``--doom-frames`` (300k) env
   frames: training FPS (from the progress lines, first frames to last) and the average episode reward each reports
-  last; the ratio of the FPS;
+  last; the ratio of the FPS. sf's Doom defaults encode in bfloat16 where the CPU computes it natively
+  (``encoder_precision=auto``); a second sf row runs in float32, the anchor's precision, to show what each part is
+  worth (``--skip doom-float32`` leaves it out);
 - **CartPole-v1** with the default model (512x512 MLP), the anchor's flags (``--use_rnn=False --recurrence=1
   --batch_size=512 --reward_scale=0.1``), 2 workers x 64 envs, ``--cartpole-frames`` (600k): wall time from launch
   to exit, and the ratio anchor / sf; then launch to first sample and to the first FPS report
@@ -72,7 +74,7 @@ def run_to_end(command: list[str], limit_s: float) -> dict:
     return result
 
 
-def doom_rows(args: argparse.Namespace, train_dir: Path) -> list[tuple[str, dict, dict | None]]:
+def doom_rows(args: argparse.Namespace, train_dir: Path) -> list[tuple[str, dict, dict | None, dict | None]]:
     rows = []
     python = anchor_python()
     anchor_ok = not args.no_anchor and python.exists() and ensure_anchor_vizdoom(python)
@@ -81,12 +83,18 @@ def doom_rows(args: argparse.Namespace, train_dir: Path) -> list[tuple[str, dict
         sf = run_to_end([sys.executable, "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
                          f"--train_dir={train_dir}", f"--experiment=sf_{env}"], args.limit)  # fmt: skip
         print(f"{env} sf: {sf}", flush=True)
+        sf_float32 = None
+        if "doom-float32" not in args.skip:  # the anchor's precision: what the rest of sf's speed-up is worth
+            sf_float32 = run_to_end([sys.executable, "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
+                                     "--encoder_precision=float32", f"--train_dir={train_dir}",
+                                     f"--experiment=sf32_{env}"], args.limit)  # fmt: skip
+            print(f"{env} sf float32: {sf_float32}", flush=True)
         anchor = None
         if anchor_ok:
             anchor = run_to_end([str(python), "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
                                  f"--train_dir={train_dir}", f"--experiment=anchor_{env}"], args.limit)  # fmt: skip
             print(f"{env} anchor: {anchor}", flush=True)
-        rows.append((env, sf, anchor))
+        rows.append((env, sf, sf_float32, anchor))
     return rows
 
 
@@ -124,12 +132,16 @@ def _f(value: float | None, fmt: str = ",.0f") -> str:
 def print_table(doom, cartpole, startup, envpool) -> None:
     print(f"\nload average at the end: {load_average()}")
     print(f"{'row':<50}{'sf':>12}{'SF 2.1.1':>12}{'sf vs anchor':>14}")
-    for env, sf, anchor in doom:
+    for env, sf, sf_float32, anchor in doom:
         anchor = anchor or {}
-        ratio = sf["fps"] / anchor["fps"] if sf.get("fps") and anchor.get("fps") else None
-        print(f"{env + ' FPS':<50}{_f(sf.get('fps')):>12}{_f(anchor.get('fps')):>12}{_f(ratio, '.2f') + 'x':>14}")
-        print(f"{env + ' avg reward at the end':<50}{_f(sf.get('reward'), '.2f'):>12}"
-              f"{_f(anchor.get('reward'), '.2f'):>12}")  # fmt: skip
+        for label, run in (("", sf), (", sf in float32", sf_float32 or {})):
+            if not run:
+                continue
+            ratio = run["fps"] / anchor["fps"] if run.get("fps") and anchor.get("fps") else None
+            print(f"{env + ' FPS' + label:<50}{_f(run.get('fps')):>12}{_f(anchor.get('fps')):>12}"
+                  f"{_f(ratio, '.2f') + 'x':>14}")  # fmt: skip
+            print(f"{env + ' avg reward at the end' + label:<50}{_f(run.get('reward'), '.2f'):>12}"
+                  f"{_f(anchor.get('reward'), '.2f'):>12}")  # fmt: skip
     sf, anchor = cartpole
     anchor = anchor or {}
     ratio = anchor["wall_s"] / sf["wall_s"] if anchor.get("wall_s") and sf.get("wall_s") else None
@@ -154,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--startup-runs", type=int, default=3)
     parser.add_argument("--limit", type=float, default=1800.0, help="seconds one training run may take")
     parser.add_argument("--no-anchor", action="store_true")
-    parser.add_argument("--skip", default="", help="comma-separated of doom,cartpole,startup,envpool")
+    parser.add_argument("--skip", default="", help="comma-separated of doom,doom-float32,cartpole,startup,envpool")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
 
