@@ -131,31 +131,31 @@ def _f(value: float | None, fmt: str = ",.0f") -> str:
 
 def print_table(doom, cartpole, startup, envpool) -> None:
     print(f"\nload average at the end: {load_average()}")
-    print(f"{'row':<50}{'sf':>12}{'SF 2.1.1':>12}{'sf vs anchor':>14}")
+    print(f"{'row':<64}{'sf':>12}{'SF 2.1.1':>12}{'sf vs anchor':>14}")
     for env, sf, sf_float32, anchor in doom:
         anchor = anchor or {}
         for label, run in (("", sf), (", sf in float32", sf_float32 or {})):
             if not run:
                 continue
             ratio = run["fps"] / anchor["fps"] if run.get("fps") and anchor.get("fps") else None
-            print(f"{env + ' FPS' + label:<50}{_f(run.get('fps')):>12}{_f(anchor.get('fps')):>12}"
+            print(f"{env + ' FPS' + label:<64}{_f(run.get('fps')):>12}{_f(anchor.get('fps')):>12}"
                   f"{_f(ratio, '.2f') + 'x':>14}")  # fmt: skip
-            print(f"{env + ' avg reward at the end' + label:<50}{_f(run.get('reward'), '.2f'):>12}"
+            print(f"{env + ' avg reward at the end' + label:<64}{_f(run.get('reward'), '.2f'):>12}"
                   f"{_f(anchor.get('reward'), '.2f'):>12}")  # fmt: skip
     sf, anchor = cartpole
     anchor = anchor or {}
     ratio = anchor["wall_s"] / sf["wall_s"] if anchor.get("wall_s") and sf.get("wall_s") else None
-    print(f"{'CartPole 2x64 default model, wall s':<50}{_f(sf['wall_s'], '.1f'):>12}"
+    print(f"{'CartPole 2x64 default model, wall s':<64}{_f(sf['wall_s'], '.1f'):>12}"
           f"{_f(anchor.get('wall_s'), '.1f'):>12}{_f(ratio, '.2f') + 'x faster':>14}")  # fmt: skip
     print(
-        f"{'CartPole avg reward at the end':<50}{_f(sf.get('reward'), '.1f'):>12}{_f(anchor.get('reward'), '.1f'):>12}"
+        f"{'CartPole avg reward at the end':<64}{_f(sf.get('reward'), '.1f'):>12}{_f(anchor.get('reward'), '.1f'):>12}"
     )
     for label, seen in startup.items():
         for event in ("first sample", "first FPS report"):
             if seen.get(event) is not None:
-                print(f"{'CartPole launch to ' + event + ' (' + label + '), s':<50}{_f(seen[event], '.1f'):>12}")
+                print(f"{'CartPole launch to ' + event + ' (' + label + '), s':<64}{_f(seen[event], '.1f'):>12}")
     raw, fps = envpool
-    print(f"{'EnvPool HalfCheetah raw / sf train FPS':<50}{_f(fps):>12}{'':>12}"
+    print(f"{'EnvPool HalfCheetah raw / sf train FPS':<64}{_f(fps):>12}{'':>12}"
           f"{(_f(fps / raw * 100, '.0f') + '% of ' + _f(raw)) if fps else '-':>14}")  # fmt: skip
 
 

@@ -180,8 +180,6 @@ DOOM_DEFAULTS: dict[str, Any] = {
     "rnn_size": 512,
     "rollout": 32,
     "recurrence": 32,
-    "batch_size": 2048,
-    "num_envs_per_worker": 8,
     "worker_num_splits": 2,
     "obs_subtract_mean": 0.0,
     "obs_scale": 255.0,
