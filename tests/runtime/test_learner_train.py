@@ -314,3 +314,34 @@ def test_gradient_clipping_matches_torch(max_norm):
     torch.testing.assert_close(ours, ref)
     for p, q in zip(a, b, strict=True):
         torch.testing.assert_close(p.grad, q.grad)
+
+
+@pytest.mark.parametrize("normalize_input", [False, True])
+def test_a_batch_of_the_current_policy_is_on_policy_for_the_learner(normalize_input):
+    """Actions taken by the learner's own model (lag 0): its first minibatch sees the same policy, ratio 1, KL 0.
+
+    The batch is normalized with the statistics the acting model had; the batch then updates them for the next one
+    (normalizing with statistics that already include the batch would make every batch off-policy by the shift).
+    """
+    batch = collect_random_batch(8, 32, seed=3)
+    batch["obs"]["obs"] = batch["obs"]["obs"] * 40.0 + 7.0  # far from the initial statistics (mean 0, std 1)
+    learner = Learner(_cfg(normalize_input=normalize_input, batch_size=256, num_batches_per_epoch=1), OBS_SPACE,
+                      ACTION_SPACE)  # fmt: skip
+    model = learner.actor_critic
+    model.eval()
+    with torch.no_grad():
+        out = model(model.normalize_obs({"obs": batch["obs"]["obs"].reshape(-1, 4)}), torch.zeros(8 * 33, 1))
+    behaviour = {k: v.reshape(8, 33, *v.shape[1:]) for k, v in out.items()}
+    batch["actions"] = behaviour["actions"][:, :32]
+    batch["log_prob_actions"] = behaviour["log_prob_actions"][:, :32]
+    batch["action_logits"] = behaviour["action_logits"][:, :32]
+    batch["values"] = behaviour["values"]
+    mean_before = float(model.obs_normalizer.running_mean_std[0].mean.mean()) if normalize_input else None
+
+    stats = learner.train(batch)
+
+    assert stats["ratio_mean"] == pytest.approx(1.0, abs=1e-5)
+    assert stats["kl_divergence"] == pytest.approx(0.0, abs=1e-6)
+    assert stats["clip_fraction"] == 0.0
+    if normalize_input:  # the statistics did take the batch in, for the next one
+        assert float(model.obs_normalizer.running_mean_std[0].mean.mean()) != pytest.approx(mean_before)

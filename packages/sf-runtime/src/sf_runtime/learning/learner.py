@@ -3,7 +3,9 @@
 One call of :meth:`Learner.train` does, in order:
 
 1. masks out samples that are invalid or were produced by a policy more than ``max_policy_lag`` versions old;
-2. updates the running observation statistics with the batch, then normalizes all observations once;
+2. normalizes all observations once, with the statistics the behaviour policy acted with (those published with
+   its weights), then updates the statistics with the batch: they take effect from the next weights on, so a batch
+   is never judged by a normalization its actions did not see;
 3. scales and clips rewards (``reward_scale``, ``reward_clip``) and recomputes the bootstrap value V(s_T) under the
    current policy; with ``value_bootstrap``, a time-out's reward gets ``gamma * V(s_t)``;
 4. without V-trace: GAE advantages and λ-return targets for the whole batch, the return normalizer is updated with
@@ -252,12 +254,12 @@ class Learner:
         num_valid = int(valids.sum())
         self.env_steps = int(env_steps) if env_steps is not None else self.env_steps + num_valid
 
-        # 2. observation statistics, then normalized inputs for every step (T+1 per trajectory)
+        # 2. normalized inputs for every step (T+1 per trajectory), then the observation statistics
         ac = self.actor_critic
         raw_obs = batch["obs"]
-        ac.obs_normalizer.update({k: v[:, :t].reshape(n, *v.shape[2:]) for k, v in raw_obs.items()}, valids.reshape(n))
         obs_all = ac.normalize_obs({k: v.reshape(b * (t + 1), *v.shape[2:]) for k, v in raw_obs.items()})
         obs_all = {k: v.reshape(b, t + 1, *v.shape[1:]) for k, v in obs_all.items()}
+        ac.obs_normalizer.update({k: v[:, :t].reshape(n, *v.shape[2:]) for k, v in raw_obs.items()}, valids.reshape(n))
 
         # 3. and 4.
         returns = self._returns(batch, obs_all, t, mask)
