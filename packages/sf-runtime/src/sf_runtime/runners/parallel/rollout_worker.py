@@ -28,7 +28,9 @@ naming the env, its env_id, the worker, the split and the traceback). With ``max
 there and the main process stops the run; otherwise the split's env vector is recreated and the split goes on: the
 failed step's transition is masked (``valids`` False, ``dones`` True, reward 0), the recurrent state at the next
 step is zero and its observations come from the new envs' reset. The main process counts the failures and stops
-the run once there are more than ``max_env_failures``.
+the run once there are more than ``max_env_failures``. A worker whose own failures alone exceed that limit recreates
+no more envs (the run stops whatever the others saw), so a busy main process that reads the reports late does not
+find a worker that went on failing and recreating meanwhile.
 
 With PBT each policy's reward-shaping scheme is set on the env agents (rows) it controls: at start from
 ``RunContext.pbt``, on a ``MSG_REWARD_SHAPING`` from the main process, and on envs recreated after a failure.
@@ -127,6 +129,7 @@ class RolloutWorker:
         for i in range(len(self.splits)):
             self._apply_reward_shaping(i)
         self.frames = 0
+        self.env_failures = 0
         self._reported = False
         self.episodes: list[tuple[int, dict[str, Any]]] = []
         self._np = self.buffers.np
@@ -179,7 +182,8 @@ class RolloutWorker:
                 self.state.beat(self.beat_index)
 
     def _env_failed(self, s: int, call: str, exc: Exception) -> bool:
-        """Report an env exception to the main process; recreate the split's envs when ``max_env_failures > 0``.
+        """Report an env exception to the main process; recreate the split's envs while this worker's failures are
+        within ``max_env_failures``.
 
         Returns:
             True when the split has new envs (not reset yet) and can go on.
@@ -192,7 +196,8 @@ class RolloutWorker:
             split.env_vector, call, exc, worker=self.w, split=s, envs_per_worker=int(cfg.num_envs_per_worker)
         )
         recreated = False
-        if int(cfg.max_env_failures or 0) > 0:
+        self.env_failures += 1
+        if self.env_failures <= int(cfg.max_env_failures or 0):
             try:
                 split.env_vector.close()
             except Exception:

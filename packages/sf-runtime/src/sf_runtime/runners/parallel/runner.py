@@ -279,10 +279,10 @@ class ParallelRunner:
             return
         if limit == 0:
             why = "max_env_failures=0: the run stops (set max_env_failures=N to recreate failing envs up to N times)"
-        elif not recreated:
-            why = f"failure {count}; its envs could not be recreated, so the run stops"
-        else:
+        elif count > limit:
             why = f"failure {count} is more than max_env_failures={limit}: the run stops"
+        else:
+            why = f"failure {count}; its envs could not be recreated, so the run stops"
         self._env_failure = EnvFailure(f"{text}\n{why}")
 
     # ---- the run -------------------------------------------------------------------------------------------------
