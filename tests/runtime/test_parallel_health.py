@@ -7,6 +7,10 @@ plain name (its directory is put on sys.path), so that the worker processes can 
 from __future__ import annotations
 
 import importlib
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -17,6 +21,7 @@ import torch
 from sf_config import make_cfg
 from sf_registry import register_env
 from sf_runtime import run_rl
+from sf_runtime.runners.parallel.launch import has_ended
 
 torch.set_num_threads(1)
 
@@ -85,3 +90,27 @@ def test_stuck_worker_is_named_by_its_heartbeat(tmp_path, run_config, importable
     assert "rollout_worker 1 (silent for" in caplog.text
     assert "heartbeat_reporting_interval=4" in caplog.text
     assert leftovers() == ([], set())
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc")
+def test_a_killed_child_is_seen_dead_before_the_fork_server_reports_its_exit():
+    """A SIGKILLed worker is dead at once, but its exit code comes from the fork server, which a busy machine may
+    not schedule for seconds; meanwhile the worker's heartbeat goes stale. ``has_ended`` tells the two apart, so
+    the runner replaces the worker instead of calling it stuck (the fork server is stopped here to make that wait
+    certain)."""
+    child = multiprocessing.get_context("forkserver").Process(target=time.sleep, args=(600,), daemon=True)
+    child.start()
+    server = multiprocessing.forkserver._forkserver._forkserver_pid
+    os.kill(server, signal.SIGSTOP)
+    try:
+        assert not has_ended(child)
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while not has_ended(child):
+            assert time.monotonic() < deadline, "the killed child never showed as ended"
+            time.sleep(0.05)
+        assert child.exitcode is None  # the fork server has not reported it: it is stopped
+    finally:
+        os.kill(server, signal.SIGCONT)
+    child.join(120)
+    assert child.exitcode == -signal.SIGKILL

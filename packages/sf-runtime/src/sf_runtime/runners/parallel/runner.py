@@ -49,6 +49,7 @@ from sf_runtime.runners.parallel.health import ParallelLifecycle
 from sf_runtime.runners.parallel.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
 from sf_runtime.runners.parallel.launch import (
     fork_server,
+    has_ended,
     helpers_running,
     kill_helpers,
     sigkill,
@@ -75,6 +76,7 @@ log = logging.getLogger(__name__)
 
 _STARTUP_LIMIT_SEC = 60.0  # a new process's first heartbeat (at least heartbeat_reporting_interval)
 _JOIN_TIMEOUT_SEC = 20.0  # sampling and learner processes, to stop after a normal finish
+_EXIT_REPORT_SEC = 30.0  # for the fork server to report the exit code of a child seen dead (a busy machine)
 _GRACE_AFTER_FAILURE_SEC = 5.0  # sampling processes, to stop after a failure or an interruption: then SIGKILL
 _WIND_DOWN_LIMIT_SEC = 45.0  # the whole wind-down after a failure or an interruption (see wind_down.py)
 
@@ -209,6 +211,12 @@ class ParallelRunner:
             elif now - started > self._startup_limit():
                 del self._starting[i]  # no first heartbeat in time: silent like any other
         silent = [i for i in self.state.silent_components(limit) if i not in self._starting]
+        ended = [i for i in silent if has_ended(self.processes[i])]
+        if ended:  # dead, not stuck: wait for the fork server to report how they ended, and treat them as deaths
+            for i in ended:
+                self.processes[i].join(_EXIT_REPORT_SEC)
+            self._check_exits()
+            silent = [i for i in silent if i not in ended]
         if silent:
             self._stuck = {self.components[i].label for i in silent}
             names = ", ".join(
