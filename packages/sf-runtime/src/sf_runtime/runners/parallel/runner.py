@@ -211,12 +211,14 @@ class ParallelRunner:
             elif now - started > self._startup_limit():
                 del self._starting[i]  # no first heartbeat in time: silent like any other
         silent = [i for i in self.state.silent_components(limit) if i not in self._starting]
-        ended = [i for i in silent if has_ended(self.processes[i])]
-        if ended:  # dead, not stuck: wait for the fork server to report how they ended, and treat them as deaths
-            for i in ended:
-                self.processes[i].join(_EXIT_REPORT_SEC)
+        ended = [proc for proc in self.processes if has_ended(proc)] if silent else []
+        if ended:
+            # A death, not a hang, explains the silence (of the dead, and of those waiting on it): wait for the fork
+            # server to report how they ended, and handle them as deaths.
+            for proc in ended:
+                proc.join(_EXIT_REPORT_SEC)
             self._check_exits()
-            silent = [i for i in silent if i not in ended]
+            silent = [i for i in silent if i not in self._starting and not has_ended(self.processes[i])]
         if silent:
             self._stuck = {self.components[i].label for i in silent}
             names = ", ".join(
