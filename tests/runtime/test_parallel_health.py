@@ -21,7 +21,7 @@ import torch
 from sf_config import make_cfg
 from sf_registry import register_env
 from sf_runtime import run_rl
-from sf_runtime.runners.parallel.launch import has_ended
+from sf_runtime.runners.parallel.failures import has_ended
 
 torch.set_num_threads(1)
 

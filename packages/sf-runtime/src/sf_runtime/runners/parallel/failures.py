@@ -5,6 +5,9 @@ from __future__ import annotations
 import signal
 from typing import Any
 
+EXIT_REPORT_SEC = 30.0
+"""How long to wait for the fork server to report the exit code of a child seen dead (a busy machine)."""
+
 NO_ERROR_TEXT = "it reported no error (killed by a signal, out of memory, or it failed while starting: see its output)"
 
 
@@ -27,3 +30,21 @@ def how_it_ended(label: str, process: Any) -> str:
     else:
         how = f"exited with code {code}"
     return f"{label} (pid {process.pid}) {how}"
+
+
+def has_ended(proc: Any) -> bool:
+    """Whether a child process ended, even when its exit code is not known yet.
+
+    The fork server, not this process, reaps the children and reports their exit codes; on a busy machine that can
+    take seconds, during which the child is a zombie (``Z`` in ``/proc/<pid>/stat``) or gone.
+    """
+    if proc.exitcode is not None:
+        return True
+    try:
+        with open(f"/proc/{proc.pid}/stat") as stat:
+            state = stat.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    except (OSError, IndexError):  # no /proc here: only the exit code tells
+        return False
+    return state in ("Z", "X")

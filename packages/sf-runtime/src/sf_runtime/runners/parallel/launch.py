@@ -91,24 +91,6 @@ def sigkill(pid: int) -> None:
         os.kill(pid, signal.SIGKILL)
 
 
-def has_ended(proc: Any) -> bool:
-    """Whether a child process ended, even when its exit code is not known yet.
-
-    The fork server, not this process, reaps the children and reports their exit codes; on a busy machine that can
-    take seconds, during which the child is a zombie (``Z`` in ``/proc/<pid>/stat``) or gone.
-    """
-    if proc.exitcode is not None:
-        return True
-    try:
-        with open(f"/proc/{proc.pid}/stat") as stat:
-            state = stat.read().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    except (OSError, IndexError):  # no /proc here: only the exit code tells
-        return False
-    return state in ("Z", "X")
-
-
 def _helpers() -> tuple[Any, Any]:
     return (
         getattr(multiprocessing.forkserver, "_forkserver", None),

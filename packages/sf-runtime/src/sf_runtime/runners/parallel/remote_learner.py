@@ -6,8 +6,9 @@ import time
 from typing import Any
 
 from sf_runtime.runners.parallel.context import MSG_STATE_REQUEST
-from sf_runtime.runners.parallel.failures import ComponentFailure, how_it_ended
+from sf_runtime.runners.parallel.failures import EXIT_REPORT_SEC, ComponentFailure, has_ended, how_it_ended
 from sf_runtime.runners.parallel.learner_worker import state_from_bytes, state_to_bytes
+from sf_runtime.runners.parallel.queue_recovery import release_orphaned_locks
 
 _STATE_TIMEOUT_SEC = 300.0
 
@@ -45,17 +46,24 @@ class RemoteLearner:
     def checkpoint_state(self) -> dict[str, Any]:
         """The learner process's current state (weights, optimizer, normalizers); also refreshes the version."""
         label = f"learner p{self.policy_id}"
-        if self.process is None or not self.process.is_alive():
-            how = "is not running" if self.process is None else how_it_ended(label, self.process)
+        # has_ended, not is_alive: a dead learner's exit is reported by the fork server, late on a busy machine, and
+        # meanwhile a put could block for good on a queue lock the learner died holding
+        if self.process is None or has_ended(self.process):
+            how = "is not running" if self.process is None else self._how_it_ended(label)
             raise ComponentFailure(f"{how}: cannot take its checkpoint")
+        release_orphaned_locks([self.queue])
         self.queue.put((MSG_STATE_REQUEST,))
         limit = self.answer_within_sec
         deadline = time.monotonic() + limit
         while not self.conn.poll(0.5):  # a learner that dies meanwhile never answers: do not wait for it
-            if not self.process.is_alive():
-                raise ComponentFailure(f"{how_it_ended(label, self.process)} while sending its checkpoint state")
+            if has_ended(self.process):
+                raise ComponentFailure(f"{self._how_it_ended(label)} while sending its checkpoint state")
             if time.monotonic() > deadline:
                 raise ComponentFailure(f"{label} did not send its state within {limit:.0f}s")
         payload = state_from_bytes(self.conn.recv_bytes())
         self.policy_version = int(payload["policy_version"])
         return payload["state"]
+
+    def _how_it_ended(self, label: str) -> str:
+        self.process.join(EXIT_REPORT_SEC)  # the fork server reports the exit code
+        return how_it_ended(label, self.process)

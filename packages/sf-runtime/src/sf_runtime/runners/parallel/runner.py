@@ -44,12 +44,18 @@ from sf_runtime.registrations import missing_main_guard_error
 from sf_runtime.runners.lifecycle import RunObserver
 from sf_runtime.runners.parallel.build_context import MAX_WORKER_REPLACEMENTS, build_context, run_components
 from sf_runtime.runners.parallel.context import RunContext
-from sf_runtime.runners.parallel.failures import NO_ERROR_TEXT, ComponentFailure, EnvFailure, how_it_ended
+from sf_runtime.runners.parallel.failures import (
+    EXIT_REPORT_SEC,
+    NO_ERROR_TEXT,
+    ComponentFailure,
+    EnvFailure,
+    has_ended,
+    how_it_ended,
+)
 from sf_runtime.runners.parallel.health import ParallelLifecycle
 from sf_runtime.runners.parallel.heartbeat import STOP_ALL, STOP_SAMPLING, Component, RunState
 from sf_runtime.runners.parallel.launch import (
     fork_server,
-    has_ended,
     helpers_running,
     kill_helpers,
     sigkill,
@@ -76,7 +82,6 @@ log = logging.getLogger(__name__)
 
 _STARTUP_LIMIT_SEC = 60.0  # a new process's first heartbeat (at least heartbeat_reporting_interval)
 _JOIN_TIMEOUT_SEC = 20.0  # sampling and learner processes, to stop after a normal finish
-_EXIT_REPORT_SEC = 30.0  # for the fork server to report the exit code of a child seen dead (a busy machine)
 _GRACE_AFTER_FAILURE_SEC = 5.0  # sampling processes, to stop after a failure or an interruption: then SIGKILL
 _WIND_DOWN_LIMIT_SEC = 45.0  # the whole wind-down after a failure or an interruption (see wind_down.py)
 
@@ -216,7 +221,7 @@ class ParallelRunner:
             # A death, not a hang, explains the silence (of the dead, and of those waiting on it): wait for the fork
             # server to report how they ended, and handle them as deaths.
             for proc in ended:
-                proc.join(_EXIT_REPORT_SEC)
+                proc.join(EXIT_REPORT_SEC)
             self._check_exits()
             silent = [i for i in silent if i not in self._starting and not has_ended(self.processes[i])]
         if silent:
