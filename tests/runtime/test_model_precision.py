@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from sf_config import ConfigError, make_cfg
-from sf_runtime import StopAtReward, run_rl
 from sf_runtime.learning import Learner
 from sf_runtime.model import create_actor_critic
 from sf_runtime.model.precision import apply_encoder_precision, computes_bfloat16_natively, resolve_encoder_precision
@@ -70,20 +69,3 @@ def test_a_bad_setting_is_refused_with_the_choices():
         _cfg(encoder_precision="half")
     with pytest.raises(ValueError, match=r"encoder_precision='fp16': expected one of \('float32', 'bfloat16'"):
         apply_encoder_precision(create_actor_critic(_cfg(), PIXELS, ACTIONS), "fp16")
-
-
-@pytest.mark.slow
-def test_the_serial_runner_learns_cartpole_with_a_bfloat16_encoder(tmp_path, learning_config):
-    """A random policy averages about 22 on CartPole-v1; the bar is 450."""
-    torch.set_num_threads(1)
-    observer = StopAtReward(450.0)
-    cfg = make_cfg(
-        **learning_config(use_rnn=False, reward_scale=0.1, seed=1, encoder_precision="bfloat16"),
-        env="CartPole-v1",
-        experiment="cartpole_bf16",
-        train_dir=str(tmp_path),
-        train_for_env_steps=1_000_000,
-        train_for_seconds=300,
-    )
-    assert run_rl(cfg, observers=[observer]) == 0
-    assert observer.best >= 450.0, f"best average reward {observer.best:.1f} < 450"

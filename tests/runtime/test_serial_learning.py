@@ -17,13 +17,10 @@ torch.set_num_threads(1)
 TARGET_REWARD = 450.0
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("batched", [False, True], ids=["non_batched", "batched"])
-@pytest.mark.parametrize("async_rl", [False, True], ids=["sync", "async"])
-def test_serial_runner_learns_cartpole(tmp_path, learning_config, async_rl, batched):
+def _learns_cartpole(tmp_path, learning_config, **overrides) -> None:
     observer = StopAtReward(TARGET_REWARD)
     cfg = make_cfg(
-        **learning_config(async_rl=async_rl, batched_sampling=batched, use_rnn=False, reward_scale=0.1, seed=1),
+        **learning_config(use_rnn=False, reward_scale=0.1, seed=1, **overrides),
         env="CartPole-v1",
         experiment="cartpole",
         train_dir=str(tmp_path),
@@ -33,3 +30,16 @@ def test_serial_runner_learns_cartpole(tmp_path, learning_config, async_rl, batc
 
     assert run_rl(cfg, observers=[observer]) == 0
     assert observer.best >= TARGET_REWARD, f"best average reward {observer.best:.1f} < {TARGET_REWARD}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("batched", [False, True], ids=["non_batched", "batched"])
+@pytest.mark.parametrize("async_rl", [False, True], ids=["sync", "async"])
+def test_serial_runner_learns_cartpole(tmp_path, learning_config, async_rl, batched):
+    _learns_cartpole(tmp_path, learning_config, async_rl=async_rl, batched_sampling=batched)
+
+
+@pytest.mark.slow
+def test_serial_runner_learns_cartpole_with_a_bfloat16_encoder(tmp_path, learning_config):
+    """encoder_precision=bfloat16 (emulated where the CPU has no native bfloat16) learns as float32 does."""
+    _learns_cartpole(tmp_path, learning_config, encoder_precision="bfloat16")
