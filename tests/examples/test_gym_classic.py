@@ -5,16 +5,20 @@ import pytest
 from sf_examples.gym_classic import enjoy_gym_classic, train_gym_classic
 
 RANDOM_POLICY = {"CartPole-v1": 22.0, "Acrobot-v1": -500.0, "Pendulum-v1": -1200.0}  # about what random actions get
+# Training stops at this average (over stats_avg episodes), past the solved threshold where 20 deterministic evaluation
+# episodes need the headroom: an Acrobot policy stopped at -100 scored below -100 in 2 of 8 seeds (one episode stuck
+# at -449), one stopped at -90 scored -96 at worst.
+TRAIN_TO = {"CartPole-v1": 450.0, "Acrobot-v1": -90.0, "Pendulum-v1": -250.0}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env", ["CartPole-v1", "Acrobot-v1", "Pendulum-v1"])
 def test_classic_control_reaches_its_solved_threshold(env, tmp_path, train_to_reward):
     threshold = train_gym_classic.SOLVED_THRESHOLDS[env]
-    assert threshold > RANDOM_POLICY[env]
+    assert TRAIN_TO[env] >= threshold > RANDOM_POLICY[env]
     names = [f"--env={env}", "--experiment=classic", f"--train_dir={tmp_path}", "--device=cpu"]
     cfg = train_gym_classic.parse_args([*names, "--seed=3", "--train_for_seconds=400"])
-    train_to_reward(cfg, threshold)
+    train_to_reward(cfg, TRAIN_TO[env])
 
     result = enjoy_gym_classic.main([*names, "--no_render", "--max_num_episodes=20", "--eval_deterministic=True"])
     status, avg_reward = result
