@@ -11,9 +11,10 @@ Rows, sf beside Sample Factory 2.1.1 (the anchor) where it runs, each pair run o
 - **VizDoom** ``doom_basic`` and ``doom_health_gathering_supreme`` at each framework's own defaults
   (``sf_examples.vizdoom.train_vizdoom``, ``--num_workers=2 --device=cpu``) for ``--doom-frames`` (300k) env
   frames: training FPS (from the progress lines, first frames to last) and the average episode reward each reports
-  last; the ratio of the FPS. sf's Doom defaults encode in bfloat16 where the CPU computes it natively
-  (``encoder_precision=auto``); a second sf row runs in float32, the anchor's precision, to show what each part is
-  worth (``--skip doom-float32`` leaves it out);
+  last; the ratio of the FPS. With ``--doom-seeds N`` each env runs with seeds 1..N on each side (sf and the anchor
+  alternating), and the means over the seeds are printed too: one seed's reward after 300k frames is noisy. sf's
+  Doom defaults encode in bfloat16 where the CPU computes it natively (``encoder_precision=auto``); a second sf row
+  runs in float32, the anchor's precision, to show what each part is worth (``--skip doom-float32`` leaves it out);
 - **CartPole-v1** with the default model (512x512 MLP), the anchor's flags (``--use_rnn=False --recurrence=1
   --batch_size=512 --reward_scale=0.1``), 2 workers x 64 envs, ``--cartpole-frames`` (600k): wall time from launch
   to exit, and the ratio anchor / sf; then launch to first sample and to the first FPS report
@@ -74,27 +75,31 @@ def run_to_end(command: list[str], limit_s: float) -> dict:
     return result
 
 
-def doom_rows(args: argparse.Namespace, train_dir: Path) -> list[tuple[str, dict, dict | None, dict | None]]:
+def doom_rows(args: argparse.Namespace, train_dir: Path) -> list[tuple[str, int, dict, dict | None, dict | None]]:
+    """``(env, seed, sf, sf in float32, anchor)`` per env and seed; sf and the anchor alternate within a seed."""
     rows = []
     python = anchor_python()
     anchor_ok = not args.no_anchor and python.exists() and ensure_anchor_vizdoom(python)
     for env in ("doom_basic", "doom_health_gathering_supreme"):
-        flags = [f"--env={env}", "--num_workers=2", "--device=cpu", f"--train_for_env_steps={args.doom_frames}"]
-        sf = run_to_end([sys.executable, "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
-                         f"--train_dir={train_dir}", f"--experiment=sf_{env}"], args.limit)  # fmt: skip
-        print(f"{env} sf: {sf}", flush=True)
-        sf_float32 = None
-        if "doom-float32" not in args.skip:  # the anchor's precision: what the rest of sf's speed-up is worth
-            sf_float32 = run_to_end([sys.executable, "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
-                                     "--encoder_precision=float32", f"--train_dir={train_dir}",
-                                     f"--experiment=sf32_{env}"], args.limit)  # fmt: skip
-            print(f"{env} sf float32: {sf_float32}", flush=True)
-        anchor = None
-        if anchor_ok:
-            anchor = run_to_end([str(python), "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
-                                 f"--train_dir={train_dir}", f"--experiment=anchor_{env}"], args.limit)  # fmt: skip
-            print(f"{env} anchor: {anchor}", flush=True)
-        rows.append((env, sf, sf_float32, anchor))
+        for seed in range(1, args.doom_seeds + 1):
+            flags = [f"--env={env}", "--num_workers=2", "--device=cpu", f"--train_for_env_steps={args.doom_frames}",
+                     f"--seed={seed}", f"--train_dir={train_dir}"]  # fmt: skip
+            name = f"{env}_s{seed}"
+            sf = run_to_end([sys.executable, "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
+                             f"--experiment=sf_{name}"], args.limit)  # fmt: skip
+            print(f"{env} seed {seed} sf: {sf}", flush=True)
+            sf_float32 = None
+            if "doom-float32" not in args.skip:  # the anchor's precision: what the rest of sf's speed-up is worth
+                sf_float32 = run_to_end([sys.executable, "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
+                                         "--encoder_precision=float32", f"--experiment=sf32_{name}"],
+                                        args.limit)  # fmt: skip
+                print(f"{env} seed {seed} sf float32: {sf_float32}", flush=True)
+            anchor = None
+            if anchor_ok:
+                anchor = run_to_end([str(python), "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
+                                     f"--experiment=anchor_{name}"], args.limit)  # fmt: skip
+                print(f"{env} seed {seed} anchor: {anchor}", flush=True)
+            rows.append((env, seed, sf, sf_float32, anchor))
     return rows
 
 
@@ -125,6 +130,12 @@ def envpool_row(args: argparse.Namespace, train_dir: Path) -> tuple[float, float
     return raw, sf.get("fps")
 
 
+def _mean(values: list[float | None]) -> float | None:
+    """The mean of the values that were measured (None when none was)."""
+    seen = [v for v in values if v is not None]
+    return sum(seen) / len(seen) if seen else None
+
+
 def _f(value: float | None, fmt: str = ",.0f") -> str:
     return "-" if value is None else format(value, fmt)
 
@@ -132,9 +143,9 @@ def _f(value: float | None, fmt: str = ",.0f") -> str:
 def print_table(doom, cartpole, startup, envpool) -> None:
     print(f"\nload average at the end: {load_average()}")
     print(f"{'row':<64}{'sf':>12}{'SF 2.1.1':>12}{'sf vs anchor':>14}")
-    for env, sf, sf_float32, anchor in doom:
+    for env, seed, sf, sf_float32, anchor in doom:
         anchor = anchor or {}
-        for label, run in (("", sf), (", sf in float32", sf_float32 or {})):
+        for label, run in ((f" (seed {seed})", sf), (f" (seed {seed}), sf in float32", sf_float32 or {})):
             if not run:
                 continue
             ratio = run["fps"] / anchor["fps"] if run.get("fps") and anchor.get("fps") else None
@@ -142,6 +153,17 @@ def print_table(doom, cartpole, startup, envpool) -> None:
                   f"{_f(ratio, '.2f') + 'x':>14}")  # fmt: skip
             print(f"{env + ' avg reward at the end' + label:<64}{_f(run.get('reward'), '.2f'):>12}"
                   f"{_f(anchor.get('reward'), '.2f'):>12}")  # fmt: skip
+    for env in dict.fromkeys(row[0] for row in doom):
+        runs = [(sf, anchor or {}) for e, _, sf, _, anchor in doom if e == env]
+        if len(runs) > 1:
+            sides = zip(*runs, strict=True)
+            means = [_mean([run.get(key) for run in side]) for side in sides for key in ("fps", "reward")]
+            sf_fps, sf_reward, anchor_fps, anchor_reward = means
+            ratio = sf_fps / anchor_fps if sf_fps and anchor_fps else None
+            print(f"{env + f' FPS, mean of {len(runs)} seeds':<64}{_f(sf_fps):>12}{_f(anchor_fps):>12}"
+                  f"{_f(ratio, '.2f') + 'x':>14}")  # fmt: skip
+            print(f"{env + f' avg reward at the end, mean of {len(runs)} seeds':<64}{_f(sf_reward, '.2f'):>12}"
+                  f"{_f(anchor_reward, '.2f'):>12}")  # fmt: skip
     sf, anchor = cartpole
     anchor = anchor or {}
     ratio = anchor["wall_s"] / sf["wall_s"] if anchor.get("wall_s") and sf.get("wall_s") else None
@@ -162,6 +184,7 @@ def print_table(doom, cartpole, startup, envpool) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--doom-frames", type=int, default=300_000)
+    parser.add_argument("--doom-seeds", type=int, default=1, help="Doom runs per env and framework (seeds 1..N)")
     parser.add_argument("--cartpole-frames", type=int, default=600_000)
     parser.add_argument("--startup-runs", type=int, default=3)
     parser.add_argument("--limit", type=float, default=1800.0, help="seconds one training run may take")

@@ -9,9 +9,16 @@ holder's thread id in the mutex, and a mutex held by a thread that no longer exi
 partly copied, or its counters partly updated), the queue is emptied: its messages are lost, but nothing reads
 garbage.
 
+A reader killed while it waited (a rollout worker in ``get`` on its inbox) leaves a second trap: the queue still
+counts it as a waiting reader, so each put signals the queue's condition variable, and glibc's condition variable
+keeps the dead waiter's reference, which a signal may wait on for good (the inference worker or the learner answering
+the dead worker then hangs in ``put``). Each inbox has exactly one reader, so once that reader is dead
+:func:`forget_dead_reader` clears both: puts stop signalling, and a put already waiting is woken.
+
 The layout of faster-fifo's queue object (six ``size_t`` counters, then the mutex attribute and the mutex) is checked
 before it is used: :func:`_probe_layout` finds the counters on a queue of its own by a put and a get, and the mutex by
-locking it; where either does not match, recovery is off and the run works as before.
+locking it; :func:`_probe_reader_wait` finds the waiting-reader count and the condition variable's references by
+watching a thread of its own wait. Where either does not match, that recovery is off and the run works as before.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import functools
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +49,18 @@ class _Layout:
     size: int
     num_elem: int
     mutex: int  # the pthread_mutex_t: int __lock at +0, int __owner (thread id) at +8
+
+
+@dataclass(frozen=True)
+class _ReaderWait:
+    """Byte offsets of what a waiting reader adds to a queue object."""
+
+    waiting: int  # faster-fifo's count of readers waiting for a message
+    group_refs: int  # glibc's ``__g_refs[2]`` of the "not empty" condition variable
+
+
+_FUTEX_WAKE = 1
+_SYS_FUTEX = 202  # x86_64; the probe below is only trusted on it
 
 
 @functools.cache
@@ -117,6 +137,65 @@ def _consistent(queue: Any, layout: _Layout) -> bool:
             return False
         position, remaining, count = (position + length) % capacity, remaining - length, count + 1
     return position == tail and count == expected
+
+
+@functools.cache
+def _probe_reader_wait() -> _ReaderWait | None:
+    """Where a waiting reader is counted, found by watching a thread wait on a scratch queue; None if not as expected.
+
+    glibc's condition variable (``__wseq``, ``__g1_start``, ``__g_refs[2]``, ``__g_size[2]``, ``__g1_orig_size``,
+    ``__wrefs``, ``__g_signals[2]``) gains 2 in ``__wseq`` and in one ``__g_refs``, 8 in ``__wrefs``, for a waiter;
+    faster-fifo's count of waiting readers, between its mutex and that condition variable, gains 1.
+    """
+    import faster_fifo
+
+    layout = _probe_layout()
+    if layout is None or os.uname().machine != "x86_64":
+        return None
+    probe = faster_fifo.Queue(max_size_bytes=1000)
+    words = np.frombuffer(probe.queue_obj_buffer, dtype=np.uint32)
+    before = words.astype(np.int64)
+    waiter = threading.Thread(target=probe.get, kwargs={"timeout": 30.0}, daemon=True)
+    waiter.start()
+    try:
+        deadline = time.monotonic() + 10.0
+        while time.monotonic() < deadline:
+            delta = words.astype(np.int64) - before
+            refs = [i for i in range(4, len(delta) - 5) if delta[i] == 2 and delta[i - 4] == 2 and delta[i + 5] == 8]
+            if refs:
+                mutex_end = layout.mutex // 4 + 10  # pthread_mutex_t is 40 bytes
+                counts = [i for i in range(mutex_end, refs[0] - 4) if delta[i] == 1]
+                return _ReaderWait(counts[0] * 4, refs[0] * 4) if len(refs) == len(counts) == 1 else None
+            time.sleep(0.01)
+        return None
+    except Exception:  # any surprise in a foreign layout: no recovery, as before
+        return None
+    finally:
+        probe.put(b"wake")
+        waiter.join(timeout=10.0)
+        probe.close()
+
+
+def forget_dead_reader(queue: Any) -> bool:
+    """The only reader of ``queue`` is dead: stop counting it as a waiter, and wake a put waiting on its reference.
+
+    Only for a queue whose one reader is known to be dead (a killed rollout worker's inbox); with a live reader
+    waiting on it this would lose that reader's wake-ups.
+
+    Returns:
+        Whether the queue was repaired (False where the layout is not known).
+    """
+    offsets = _probe_reader_wait()
+    if offsets is None:
+        return False
+    words = np.frombuffer(queue.queue_obj_buffer, dtype=np.uint32)
+    base = ctypes.addressof(queue.queue_obj_buffer)
+    words[offsets.waiting // 4] = 0
+    for group in (0, 1):
+        words[offsets.group_refs // 4 + group] = 0
+        address = ctypes.c_void_p(base + offsets.group_refs + 4 * group)
+        _libc().syscall(_SYS_FUTEX, address, _FUTEX_WAKE, 2**31 - 1, None, None, 0)
+    return True
 
 
 def release_orphaned_locks(queues: Iterable[Any]) -> int:

@@ -64,7 +64,7 @@ from sf_runtime.runners.parallel.launch import (
 )
 from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, describe_applied, pbt_snapshot
 from sf_runtime.runners.parallel.process_setup import stop_signals_blocked
-from sf_runtime.runners.parallel.queue_recovery import lock_holder, release_orphaned_locks
+from sf_runtime.runners.parallel.queue_recovery import forget_dead_reader, lock_holder, release_orphaned_locks
 from sf_runtime.runners.parallel.remote_learner import RemoteLearner
 from sf_runtime.runners.parallel.reports import (
     ChildError,
@@ -162,7 +162,7 @@ class ParallelRunner:
         for i, (comp, proc) in enumerate(zip(self.components, self.processes, strict=False)):
             if proc.exitcode is None:
                 continue
-            self._release_queue_locks_of(comp.label)  # before anything waits on a queue the dead process used
+            self._recover_queues_of(comp)  # before anything waits on a queue the dead process used
             self._drain_stats()
             guard_error = missing_main_guard_error(proc.exitcode)
             if guard_error is not None:
@@ -174,14 +174,17 @@ class ParallelRunner:
             detail = self.child_errors.get(comp.label, NO_ERROR_TEXT)
             raise ComponentFailure(f"{what}:\n{detail}")
 
-    def _release_queue_locks_of(self, label: str) -> None:
-        """Release the queue locks a dead child held (see :mod:`.queue_recovery`)."""
+    def _recover_queues_of(self, comp: Component) -> None:
+        """Release the queue locks a dead child held, and forget a dead rollout worker as the reader of its inbox
+        (see :mod:`.queue_recovery`)."""
         ctx = self.ctx
         if ctx is None:
             return
         queues = [*ctx.policy_queues, *ctx.learner_queues, ctx.stats_queue, *(q for w in ctx.worker_queues for q in w)]
         if released := release_orphaned_locks(queues):
-            log.warning("Released %d queue lock(s) that the dead %s held", released, label)
+            log.warning("Released %d queue lock(s) that the dead %s held", released, comp.label)
+        if comp.role == "rollout_worker" and self.slots is not None:
+            forget_dead_reader(ctx.worker_queues[comp.index][self.slots.incarnation(comp.index)])
 
     def _replace_worker(self, i: int, what: str) -> None:
         """Start a new rollout worker process in place of one that died of a signal (within the budget)."""
