@@ -42,6 +42,7 @@ import bench_envpool
 import bench_startup
 from bench_vizdoom import REPO, _stop_group, anchor_python, ensure_anchor_vizdoom, load_average, run_training
 
+DOOM_TRAIN = "sf_examples.vizdoom.train_vizdoom"  # the same module name in sf-examples and in the anchor's wheel
 ANCHOR_TRAIN = REPO.parent / "shared" / "bench" / "sf_anchor_train.py"
 FRAMES = re.compile(r"Total num frames: ([\d,]+)")
 REWARD = re.compile(r"avg reward (-?[\d.]+)|Avg episode reward: \[\(0, '(-?[\d.]+)'\)\]")
@@ -84,20 +85,18 @@ def doom_rows(args: argparse.Namespace, train_dir: Path) -> list[tuple[str, int,
         for seed in range(1, args.doom_seeds + 1):
             flags = [f"--env={env}", "--num_workers=2", "--device=cpu", f"--train_for_env_steps={args.doom_frames}",
                      f"--seed={seed}", f"--train_dir={train_dir}"]  # fmt: skip
+            sf_train = [sys.executable, "-m", DOOM_TRAIN, *flags]
             name = f"{env}_s{seed}"
-            sf = run_to_end([sys.executable, "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
-                             f"--experiment=sf_{name}"], args.limit)  # fmt: skip
+            sf = run_to_end([*sf_train, f"--experiment=sf_{name}"], args.limit)
             print(f"{env} seed {seed} sf: {sf}", flush=True)
             sf_float32 = None
             if "doom-float32" not in args.skip:  # the anchor's precision: what the rest of sf's speed-up is worth
-                sf_float32 = run_to_end([sys.executable, "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
-                                         "--encoder_precision=float32", f"--experiment=sf32_{name}"],
-                                        args.limit)  # fmt: skip
+                float32 = ["--encoder_precision=float32", f"--experiment=sf32_{name}"]
+                sf_float32 = run_to_end([*sf_train, *float32], args.limit)
                 print(f"{env} seed {seed} sf float32: {sf_float32}", flush=True)
             anchor = None
             if anchor_ok:
-                anchor = run_to_end([str(python), "-m", "sf_examples.vizdoom.train_vizdoom", *flags,
-                                     f"--experiment=anchor_{name}"], args.limit)  # fmt: skip
+                anchor = run_to_end([str(python), "-m", DOOM_TRAIN, *flags, f"--experiment=anchor_{name}"], args.limit)
                 print(f"{env} seed {seed} anchor: {anchor}", flush=True)
             rows.append((env, seed, sf, sf_float32, anchor))
     return rows
