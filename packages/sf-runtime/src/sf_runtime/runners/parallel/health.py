@@ -116,6 +116,7 @@ class ParallelLifecycle(ExperimentLifecycle):
 
     def __init__(self, cfg: Any, policy_ids: Iterable[int], observers: Iterable[RunObserver] = ()) -> None:
         super().__init__(cfg, policy_ids, observers)
+        self.created = time.monotonic()
         self.frames = RateWindows()
         self.samples = {pid: RateWindows() for pid in self.policy_ids}
         self.report_lag = {pid: LagStats() for pid in self.policy_ids}
@@ -140,11 +141,17 @@ class ParallelLifecycle(ExperimentLifecycle):
         self.samples = {pid: RateWindows() for pid in self.policy_ids}
 
     def record_frames(self, frames: int) -> None:
-        """Count env frames sampled by rollout workers (the first ones are logged with the seconds since launch)."""
+        """Count env frames sampled by rollout workers (the first ones are logged with the seconds since the
+        run and its process started)."""
         if frames and not self._sampled:
             self._sampled = True
+            into_run = time.monotonic() - self.created
             age = process_age_sec()
-            log.info("First samples arrived%s", "" if age is None else f", {age:.1f}s after launch")
+            log.info(
+                "First samples arrived, %.1fs into the run%s",
+                into_run,
+                "" if age is None else f" ({age:.1f}s after launch of its process)",
+            )
         self.frames.add(frames)
 
     def record_training(self, policy_id: int, samples: int, lag: PolicyLag) -> None:
