@@ -90,6 +90,8 @@ def test_hanging_env_is_named_and_the_run_stops_with_a_checkpoint(training_proce
     assert code == 1, out
     assert "rollout_worker 1 (silent for" in out
     assert "no heartbeat within heartbeat_reporting_interval=4s" in out
+    assert "Stack of rollout_worker 1" in out  # where it hung, printed by the child before it is killed
+    assert "in step" in out and "faulty_envs_calls.py" in out
     assert "Killing rollout_worker 1" in out  # it ignores SIGTERM and hangs: killed so that stopping need not wait
     assert "Saving a checkpoint after the failure" in out
     run.assert_clean()

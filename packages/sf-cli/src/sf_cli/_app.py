@@ -47,12 +47,3 @@ def cli(debug: bool) -> None:
 for _command in (train_command, enjoy_command, envs_command, config_command, plot_command, bench_command, hub_command):
     cli.add_command(_command)
 cli.add_command(sweep_command)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``sf-cli`` console script (and of ``python -m sf_cli``).
-
-    Args:
-        argv: Arguments without the program name; None reads ``sys.argv``.
-    """
-    cli.main(args=argv, prog_name="sf-cli")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from sf_cli._console import StatusLine, setup_console_logging
-from sf_cli._fork_server import start_fork_server
+from sf_cli._fork_server import start_fork_server, stop_fork_server
 from sf_cli._options import schema_subcommand, seconds_option, verbose_option
 from sf_cli._resolve import DEFAULT_ENV, TRAIN_HELP_DEFAULTS, command_args, import_env_modules, resolve_cfg
 from sf_config import experiment_dir
@@ -74,8 +74,10 @@ def train_command(
     """
     import_env_modules(env_modules)
     cfg = resolve_cfg(command_args(ctx.args, default_env=DEFAULT_ENV, default_experiment=True))
-    if not cfg.serial_mode:
-        start_fork_server()  # it imports torch for the children while this process imports it below
+    if cfg.serial_mode or cfg.distributed != "none":
+        stop_fork_server()  # sf-cli may have started one before the configuration was known; this run uses none
+    else:
+        start_fork_server()  # unless running already: it imports torch for the children while this process does
     # torch is imported only now, so that bad input is reported at once
     from sf_cli._observers import EnvModulesRecorder, ProgressObserver
     from sf_runtime import run_rl

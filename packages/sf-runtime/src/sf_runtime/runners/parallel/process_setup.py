@@ -8,15 +8,20 @@ the main process and leaves its loop once the main process is gone.
 The fork server the children are forked from must survive such a signal too (when it dies, multiprocessing takes
 every child for dead): :func:`stop_signals_blocked` keeps SIGINT and SIGTERM blocked while the processes start, so
 the fork server inherits them blocked, and each child ignores and then unblocks them.
+
+SIGUSR1 makes a child print the Python stack of each of its threads to stderr (``faulthandler``): the main process
+sends it to a child that stopped reporting before killing it, so that the log says where it was stuck.
 """
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import logging
 import multiprocessing.resource_tracker
 import os
 import signal
+import sys
 from typing import Any
 
 from sf_runtime.registrations import Registrations
@@ -24,6 +29,7 @@ from sf_runtime.registrations import Registrations
 log = logging.getLogger(__name__)
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+STACK_DUMP_SIGNAL = signal.SIGUSR1  # a child prints its threads' stacks to stderr
 _THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
@@ -68,6 +74,7 @@ def setup_child_process(
         # simulator that an env starts as a program of its own could then not be stopped with SIGTERM.
         signal.signal(sig, _ignore_signal)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # blocked in the fork server (see the module doc)
+    faulthandler.register(STACK_DUMP_SIGNAL, file=sys.stderr, all_threads=True)
     logging.basicConfig(level=log_level, format="[%(asctime)s][%(process)d] %(message)s")
     if single_thread:
         limit_threads()

@@ -33,7 +33,9 @@ deadlines, and reading them side by side is what makes the stop order checkable.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
 import time
 from collections.abc import Iterable
@@ -63,7 +65,7 @@ from sf_runtime.runners.parallel.launch import (
     stop_helpers,
 )
 from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, describe_applied, pbt_snapshot
-from sf_runtime.runners.parallel.process_setup import stop_signals_blocked
+from sf_runtime.runners.parallel.process_setup import STACK_DUMP_SIGNAL, stop_signals_blocked
 from sf_runtime.runners.parallel.queue_recovery import forget_dead_reader, lock_holder, release_orphaned_locks
 from sf_runtime.runners.parallel.remote_learner import RemoteLearner
 from sf_runtime.runners.parallel.reports import (
@@ -83,6 +85,7 @@ log = logging.getLogger(__name__)
 _STARTUP_LIMIT_SEC = 60.0  # a new process's first heartbeat (at least heartbeat_reporting_interval)
 _JOIN_TIMEOUT_SEC = 20.0  # sampling and learner processes, to stop after a normal finish
 _GRACE_AFTER_FAILURE_SEC = 5.0  # sampling processes, to stop after a failure or an interruption: then SIGKILL
+_STACK_DUMP_SEC = 2.0  # a stuck child's time to print its stacks before it is killed
 _WIND_DOWN_LIMIT_SEC = 45.0  # the whole wind-down after a failure or an interruption (see wind_down.py)
 
 
@@ -229,12 +232,27 @@ class ParallelRunner:
             silent = [i for i in silent if i not in self._starting and not has_ended(self.processes[i])]
         if silent:
             self._stuck = {self.components[i].label for i in silent}
+            self._dump_stacks(silent)
             names = ", ".join(
                 f"{self.components[i].label} (silent for {now - self.state.last_beat(i):.0f}s)" for i in silent
             )
             raise ComponentFailure(
                 f"{names}: no heartbeat within heartbeat_reporting_interval={limit:.0f}s; the process is stuck"
             )
+
+    def _dump_stacks(self, indices: list[int]) -> None:
+        """Have silent children print their threads' stacks to stderr, so that the log says where they were stuck."""
+        for i in indices:
+            proc = self.processes[i]
+            if proc.pid is not None and not has_ended(proc):
+                log.warning(
+                    "Stack of %s (pid %d), which stopped reporting, follows on stderr",
+                    self.components[i].label,
+                    proc.pid,
+                )
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(proc.pid, STACK_DUMP_SIGNAL)
+        time.sleep(_STACK_DUMP_SEC)  # the dump is written by the child's signal handler; then it is killed
 
     def _drain_stats(self, timeout: float = 0.0) -> None:
         assert self.ctx is not None
