@@ -12,7 +12,13 @@ Rows, sf beside Sample Factory 2.1.1 (the anchor) where it runs, each pair run o
   (``sf_examples.vizdoom.train_vizdoom``, ``--num_workers=2 --device=cpu``) for ``--doom-frames`` (300k) env
   frames: training FPS (from the progress lines, first frames to last) and the average episode reward each reports
   last; the ratio of the FPS. With ``--doom-seeds N`` each env runs with seeds 1..N on each side (sf and the anchor
-  alternating), and the means over the seeds are printed too: one seed's reward after 300k frames is noisy. sf's
+  alternating), and the means over the seeds are printed too: one seed's reward after 300k frames is noisy. The
+  average episode length in agent steps (each side's summaries at the end) is printed beside the reward: it is the
+  same quantity on both sides, where the reward is not. On ``doom_health_gathering_supreme`` sf reports the
+  scenario's own reward (+1 per tic alive, -100 on death, times 0.01: a random policy scores 3.2 for 105 steps
+  alive), while Sample Factory 2.1.1's example adds a shaping of its own (its random policy scores 4.6 for the same
+  103 steps, and its own true objective, time alive times 0.01, reads 4.1); there the length, the time survived, is
+  the figure to compare (longer is better; on ``doom_basic``, shorter is: the target is killed sooner). sf's
   Doom defaults encode in bfloat16 where the CPU computes it natively (``encoder_precision=auto``); a second sf row
   runs in float32, the anchor's precision, to show what each part is worth (``--skip doom-float32`` leaves it out);
 - **CartPole-v1** with the default model (512x512 MLP), the anchor's flags (``--use_rnn=False --recurrence=1
@@ -48,6 +54,23 @@ FRAMES = re.compile(r"Total num frames: ([\d,]+)")
 REWARD = re.compile(r"avg reward (-?[\d.]+)|Avg episode reward: \[\(0, '(-?[\d.]+)'\)\]")
 CARTPOLE_FLAGS = ["--env=CartPole-v1", "--use_rnn=False", "--recurrence=1", "--batch_size=512", "--reward_scale=0.1",
                   "--num_workers=2", "--num_envs_per_worker=64"]  # fmt: skip
+
+
+# Where each framework's summaries keep the average episode length, and the agent steps per unit of it: sf counts
+# agent steps, Sample Factory 2.1.1 env frames (4 per agent step at the Doom defaults' frame skip).
+EPISODE_LENGTH = {"sf": ("episode/length", 1), "anchor": ("len/len", 4)}
+
+
+def last_episode_length(experiment_dir: Path, side: str) -> float | None:
+    """The last average episode length, in agent steps, in an experiment's policy-0 summaries (None without one)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    tag, per_step = EPISODE_LENGTH[side]
+    events = EventAccumulator(str(experiment_dir / ".summary" / "0"), size_guidance={"scalars": 0})
+    events.Reload()
+    if tag not in events.Tags()["scalars"]:
+        return None
+    return events.Scalars(tag)[-1].value / per_step
 
 
 def run_to_end(command: list[str], limit_s: float) -> dict:
@@ -88,15 +111,18 @@ def doom_rows(args: argparse.Namespace, train_dir: Path) -> list[tuple[str, int,
             sf_train = [sys.executable, "-m", DOOM_TRAIN, *flags]
             name = f"{env}_s{seed}"
             sf = run_to_end([*sf_train, f"--experiment=sf_{name}"], args.limit)
+            sf["length"] = last_episode_length(train_dir / f"sf_{name}", "sf")
             print(f"{env} seed {seed} sf: {sf}", flush=True)
             sf_float32 = None
             if "doom-float32" not in args.skip:  # the anchor's precision: what the rest of sf's speed-up is worth
                 float32 = ["--encoder_precision=float32", f"--experiment=sf32_{name}"]
                 sf_float32 = run_to_end([*sf_train, *float32], args.limit)
+                sf_float32["length"] = last_episode_length(train_dir / f"sf32_{name}", "sf")
                 print(f"{env} seed {seed} sf float32: {sf_float32}", flush=True)
             anchor = None
             if anchor_ok:
                 anchor = run_to_end([str(python), "-m", DOOM_TRAIN, *flags, f"--experiment=anchor_{name}"], args.limit)
+                anchor["length"] = last_episode_length(train_dir / f"anchor_{name}", "anchor")
                 print(f"{env} seed {seed} anchor: {anchor}", flush=True)
             rows.append((env, seed, sf, sf_float32, anchor))
     return rows
@@ -152,17 +178,22 @@ def print_table(doom, cartpole, startup, envpool) -> None:
                   f"{_f(ratio, '.2f') + 'x':>14}")  # fmt: skip
             print(f"{env + ' avg reward at the end' + label:<64}{_f(run.get('reward'), '.2f'):>12}"
                   f"{_f(anchor.get('reward'), '.2f'):>12}")  # fmt: skip
+            print(f"{env + ' avg episode length at the end, agent steps' + label:<64}"
+                  f"{_f(run.get('length'), '.1f'):>12}{_f(anchor.get('length'), '.1f'):>12}")  # fmt: skip
     for env in dict.fromkeys(row[0] for row in doom):
         runs = [(sf, anchor or {}) for e, _, sf, _, anchor in doom if e == env]
         if len(runs) > 1:
             sides = zip(*runs, strict=True)
-            means = [_mean([run.get(key) for run in side]) for side in sides for key in ("fps", "reward")]
-            sf_fps, sf_reward, anchor_fps, anchor_reward = means
+            keys = ("fps", "reward", "length")
+            means = [_mean([run.get(key) for run in side]) for side in sides for key in keys]
+            sf_fps, sf_reward, sf_length, anchor_fps, anchor_reward, anchor_length = means
             ratio = sf_fps / anchor_fps if sf_fps and anchor_fps else None
             print(f"{env + f' FPS, mean of {len(runs)} seeds':<64}{_f(sf_fps):>12}{_f(anchor_fps):>12}"
                   f"{_f(ratio, '.2f') + 'x':>14}")  # fmt: skip
             print(f"{env + f' avg reward at the end, mean of {len(runs)} seeds':<64}{_f(sf_reward, '.2f'):>12}"
                   f"{_f(anchor_reward, '.2f'):>12}")  # fmt: skip
+            print(f"{env + f' avg episode length at the end, mean of {len(runs)} seeds':<64}"
+                  f"{_f(sf_length, '.1f'):>12}{_f(anchor_length, '.1f'):>12}")  # fmt: skip
     sf, anchor = cartpole
     anchor = anchor or {}
     ratio = anchor["wall_s"] / sf["wall_s"] if anchor.get("wall_s") and sf.get("wall_s") else None

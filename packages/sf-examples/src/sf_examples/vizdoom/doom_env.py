@@ -17,7 +17,8 @@ name                                what                                        
 
 Preprocessing: each agent step repeats the action for ``env_frameskip`` (4) game tics; the 160x120 screen is resized
 (nearest pixel) to ``--res_w`` x ``--res_h`` (128x72, the 4:3 frame squeezed to 16:9 as in Sample Factory's Doom
-envs) and observed as RGB, channels first, uint8 ``(3, 72, 128)``. Rewards are the scenario's own, times the
+envs) and observed as RGB, channels first, uint8 ``(3, 72, 128)``; ``doom_basic`` and the deathmatches draw the status
+bar (``DoomScenario.render_hud``), the others follow their ``.cfg``. Rewards are the scenario's own, times the
 scenario's scale (basic's +100 kill, -1 per tic become +1 and -0.01). The deathmatch scenarios reward +1 per frag,
 -0.5 per death and +0.01 per point of damage dealt to others. Episodes that end on the scenario's time limit are
 truncated, all others (the monster killed, the player dead) terminated.

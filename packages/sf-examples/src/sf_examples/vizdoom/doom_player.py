@@ -93,6 +93,8 @@ class DoomPlayer:
             game.set_doom_scenario_path(os.path.join(vzd.scenarios_path, DEATHMATCH_WAD))
             game.set_doom_map("map01")
             game.set_render_hud(True)
+        if scenario.render_hud is not None:
+            game.set_render_hud(scenario.render_hud)
         game.set_screen_resolution(vzd.ScreenResolution.RES_160X120)
         game.set_screen_format(vzd.ScreenFormat.CRCGCB)
         game.set_window_visible(visible)

@@ -78,6 +78,7 @@ class DoomScenario:
         num_agents: agents in the env (2: one game instance per agent, joined on loopback).
         timeout: episode length in tics (None: the scenario's own).
         count_medkits: count the steps on which health rose (the ``medkits`` statistic).
+        render_hud: draw the status bar (health, ammo, face) at the bottom of the frame; None: as the ``.cfg`` says.
         defaults: sf parameters of this scenario over :data:`DOOM_DEFAULTS`.
     """
 
@@ -91,6 +92,7 @@ class DoomScenario:
     num_agents: int = 1
     timeout: int | None = None
     count_medkits: bool = False
+    render_hud: bool | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
 
     def action_space(self) -> spaces.Space:
@@ -126,6 +128,7 @@ DOOM_SCENARIOS: dict[str, DoomScenario] = {
             (_one_of(None, "MOVE_LEFT", "MOVE_RIGHT", "ATTACK"),),
             reward_scale=0.01,
             stats={"kills": "KILLCOUNT"},
+            render_hud=True,  # frames equal to Sample Factory 2.1.1's doom_basic, pixel for pixel (its .cfg has none)
             defaults={"train_for_env_steps": 2_000_000},
         ),
         DoomScenario(
