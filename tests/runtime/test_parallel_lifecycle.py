@@ -57,6 +57,21 @@ def test_run_stops_saves_and_leaves_nothing_behind(small_cfg, leftovers, caplog)
     assert leftovers() == ([], set())
 
 
+def test_the_learning_curve_starts_at_the_first_episodes_of_each_env(small_cfg, tmp_path):
+    """Rollout workers report their envs' first episodes as they end (later ones once a second), so the first
+    episode/reward point is the untrained policy's: one second of a fast run is thousands of steps of learning."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    cfg = small_cfg(experiment="curve", train_for_env_steps=30_000, learning_rate=3e-3)
+    assert run_rl(cfg) == 0
+
+    events = EventAccumulator(str(tmp_path / "curve" / ".summary" / "0"), size_guidance={"scalars": 0})
+    events.Reload()
+    first = events.Scalars("episode/reward")[0]
+    assert first.value < 40, first  # CartPole's random policy averages about 22
+    assert first.step <= 3_000, first  # a second of reports later it was over 10,000 on 2 cores
+
+
 def test_resume_continues_from_the_checkpoint(small_cfg, leftovers):
     cfg = small_cfg(train_for_env_steps=10_000, async_rl=False)
     assert run_rl(cfg) == 0

@@ -131,6 +131,9 @@ class RolloutWorker:
         self.frames = 0
         self.env_failures = 0
         self._reported = False
+        # The first episodes of each env are reported as they end, not a second later: at 10k+ FPS a second of
+        # sampling is enough for a policy to learn, and the learning curve is to start at the untrained policy's reward.
+        self._first_episodes_left = int(cfg.num_envs_per_worker) * int(ctx.num_agents)
         self.episodes: list[tuple[int, dict[str, Any]]] = []
         self._np = self.buffers.np
         self._obs_np = {key: self._np[f"obs/{key}"] for key in self.buffers.obs_keys}
@@ -385,7 +388,8 @@ class RolloutWorker:
                     for split in self.splits:
                         apply_reward_shaping(split.env_vector, split.policy_of_row, msg[1], msg[2])
             self.state.beat(self.beat_index)
-            if now - last_stats >= _STATS_INTERVAL_SEC or (self.frames and not self._reported):
+            first_episodes = self.episodes and self._first_episodes_left > 0
+            if now - last_stats >= _STATS_INTERVAL_SEC or (self.frames and not self._reported) or first_episodes:
                 self._send_stats()
                 last_stats = now
         self._send_stats()
@@ -393,6 +397,7 @@ class RolloutWorker:
     def _send_stats(self) -> None:
         if self.frames or self.episodes:
             self._reported = True  # the first frames are reported at once: the main process logs when they came
+            self._first_episodes_left -= len(self.episodes)
             self.ctx.stats_queue.put(EpisodesReport(self.w, self.frames, self.episodes))
             self.frames, self.episodes = 0, []
 
