@@ -6,6 +6,7 @@ import contextlib
 import copy
 import os
 import signal
+import subprocess
 from collections.abc import Iterable, Mapping
 
 import psutil
@@ -234,8 +235,16 @@ class TrainingProcess:
             os.kill(self.pid, sig)
 
     def wait(self, timeout: float = 120.0) -> int:
-        """Wait for the main process to exit; its exit code."""
-        code = self.proc.wait(timeout=timeout)
+        """Wait for the main process to exit; its exit code. A run still going after ``timeout`` is a failure whose
+        message holds the output, with the main process's stacks (SIGUSR1, see the parallel runner)."""
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(self.pid, signal.SIGUSR1)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=5)  # time to print the stacks; the fixture kills what is left
+            self._out.flush()
+            raise AssertionError(f"the run did not exit within {timeout:.0f}s:\n{self.output()}") from None
         self._out.flush()
         return code
 

@@ -34,9 +34,11 @@ deadlines, and reading them side by side is what makes the stop order checkable.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import logging
 import os
 import queue
+import signal
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -488,10 +490,18 @@ def run_parallel(cfg: Any, observers: Iterable[RunObserver] = ()) -> int:
         still run), 2 when interrupted (after a checkpoint).
     """
     runner = ParallelRunner(cfg, observers)
-    return run_guarded(
-        runner.run,
-        on_interrupt=runner.save_after_interrupt,
-        on_failure=runner.save_after_failure,
-        cleanup=runner.shutdown,
-        stop_at_once=runner.stop_at_once,
-    )
+    # SIGUSR1 prints this process's stacks too (as its children's), unless the host program uses the signal itself
+    dump_stacks = signal.getsignal(STACK_DUMP_SIGNAL) == signal.SIG_DFL
+    if dump_stacks:
+        faulthandler.register(STACK_DUMP_SIGNAL, all_threads=True)
+    try:
+        return run_guarded(
+            runner.run,
+            on_interrupt=runner.save_after_interrupt,
+            on_failure=runner.save_after_failure,
+            cleanup=runner.shutdown,
+            stop_at_once=runner.stop_at_once,
+        )
+    finally:
+        if dump_stacks:
+            faulthandler.unregister(STACK_DUMP_SIGNAL)
