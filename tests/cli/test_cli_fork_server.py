@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from sf_cli._fork_server import PRELOAD
@@ -111,22 +112,14 @@ def test_sf_cli_starts_the_fork_server_first_for_train_only_and_stops_it_at_once
 
 
 def _session_processes(sid: int) -> list[str]:
-    """Command lines of the live processes of session ``sid``."""
+    """Command lines of the live processes of session ``sid`` (as tests/runtime's ``TrainingProcess`` finds them)."""
     found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    for proc in psutil.process_iter():
         try:
-            if os.getsid(int(entry)) != sid:
-                continue
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(")", 1)[1].split()[0]
-        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            if os.getsid(proc.pid) == sid and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(" ".join(proc.cmdline()))
+        except (psutil.Error, ProcessLookupError, PermissionError):
             continue
-        if state != "Z":
-            found.append(cmdline)
     return found
 
 
