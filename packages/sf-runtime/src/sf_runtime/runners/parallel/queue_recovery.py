@@ -59,6 +59,8 @@ class _ReaderWait:
     group_refs: int  # glibc's ``__g_refs[2]`` of the "not empty" condition variable
 
 
+_REPAIR = threading.Lock()  # the main thread and the death watcher (death_watch.py) must not unlock a mutex twice
+
 _FUTEX_WAKE = 1
 _SYS_FUTEX = 202  # x86_64; the probe below is only trusted on it
 
@@ -118,6 +120,17 @@ def lock_holder(queue: Any) -> int | None:
     if ints[layout.mutex // 4] == 0:
         return None
     return int(ints[layout.mutex // 4 + 2])
+
+
+def _thread_alive(tid: int) -> bool:
+    """Whether a thread exists and has not exited (a zombie is dead: its process ended but was not reaped yet)."""
+    try:
+        with open(f"/proc/{tid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+    except (OSError, IndexError):
+        return True  # cannot tell: leave the lock alone
 
 
 def _consistent(queue: Any, layout: _Layout) -> bool:
@@ -188,6 +201,12 @@ def forget_dead_reader(queue: Any) -> bool:
     offsets = _probe_reader_wait()
     if offsets is None:
         return False
+    with _REPAIR:
+        _forget_reader(queue, offsets)
+    return True
+
+
+def _forget_reader(queue: Any, offsets: _ReaderWait) -> None:
     words = np.frombuffer(queue.queue_obj_buffer, dtype=np.uint32)
     base = ctypes.addressof(queue.queue_obj_buffer)
     words[offsets.waiting // 4] = 0
@@ -195,11 +214,10 @@ def forget_dead_reader(queue: Any) -> bool:
         words[offsets.group_refs // 4 + group] = 0
         address = ctypes.c_void_p(base + offsets.group_refs + 4 * group)
         _libc().syscall(_SYS_FUTEX, address, _FUTEX_WAKE, 2**31 - 1, None, None, 0)
-    return True
 
 
 def release_orphaned_locks(queues: Iterable[Any]) -> int:
-    """Release every queue lock whose holder thread no longer exists; empty a queue it left half-written.
+    """Release every queue lock whose holder thread has exited; empty a queue it left half-written.
 
     Returns:
         How many locks were released.
@@ -207,16 +225,18 @@ def release_orphaned_locks(queues: Iterable[Any]) -> int:
     layout = _probe_layout()
     if layout is None:
         return 0
-    released = 0
-    for queue in queues:
-        holder = lock_holder(queue)
-        if holder is None or os.path.exists(f"/proc/{holder}"):
-            continue
-        fields = np.frombuffer(queue.queue_obj_buffer, dtype=np.uint64)
-        if not _consistent(queue, layout):
-            log.warning("A queue left half-written by a killed process (thread %d): its messages are dropped", holder)
-            for offset in (layout.head, layout.tail, layout.size, layout.num_elem):
-                fields[offset // 8] = 0
-        _libc().pthread_mutex_unlock(ctypes.c_void_p(ctypes.addressof(queue.queue_obj_buffer) + layout.mutex))
-        released += 1
-    return released
+    with _REPAIR:
+        return sum(_release_if_orphaned(queue, layout) for queue in queues)
+
+
+def _release_if_orphaned(queue: Any, layout: _Layout) -> bool:
+    holder = lock_holder(queue)
+    if holder is None or _thread_alive(holder):
+        return False
+    fields = np.frombuffer(queue.queue_obj_buffer, dtype=np.uint64)
+    if not _consistent(queue, layout):
+        log.warning("A queue left half-written by a killed process (thread %d): its messages are dropped", holder)
+        for offset in (layout.head, layout.tail, layout.size, layout.num_elem):
+            fields[offset // 8] = 0
+    _libc().pthread_mutex_unlock(ctypes.c_void_p(ctypes.addressof(queue.queue_obj_buffer) + layout.mutex))
+    return True

@@ -48,6 +48,7 @@ from sf_runtime.registrations import missing_main_guard_error
 from sf_runtime.runners.lifecycle import RunObserver
 from sf_runtime.runners.parallel.build_context import MAX_WORKER_REPLACEMENTS, build_context, run_components
 from sf_runtime.runners.parallel.context import RunContext
+from sf_runtime.runners.parallel.death_watch import DeathWatcher, repair_queues_of_dead
 from sf_runtime.runners.parallel.failures import (
     EXIT_REPORT_SEC,
     NO_ERROR_TEXT,
@@ -68,7 +69,7 @@ from sf_runtime.runners.parallel.launch import (
 )
 from sf_runtime.runners.parallel.pbt_link import ParallelPopulation, describe_applied, pbt_snapshot
 from sf_runtime.runners.parallel.process_setup import STACK_DUMP_SIGNAL, stop_signals_blocked
-from sf_runtime.runners.parallel.queue_recovery import forget_dead_reader, lock_holder, release_orphaned_locks
+from sf_runtime.runners.parallel.queue_recovery import lock_holder, release_orphaned_locks
 from sf_runtime.runners.parallel.remote_learner import RemoteLearner
 from sf_runtime.runners.parallel.reports import (
     ChildError,
@@ -121,6 +122,7 @@ class ParallelRunner:
         self._replaced_at: dict[int, float] = {}  # replaced worker index -> when, until its first frames arrive
         self._starting: dict[int, tuple[float, float]] = {}  # component -> (started, heartbeat then) of a replacement
         self._watchdog = WindDownWatchdog(_WIND_DOWN_LIMIT_SEC, self.stop_at_once)
+        self._death_watch = DeathWatcher(self._all_queues)
 
     # ---- setup ---------------------------------------------------------------------------------------------------
 
@@ -138,6 +140,7 @@ class ParallelRunner:
             learner = self.learners[comp.index] if comp.role == "learner" else None
             proc = start_child(self._mp, ctx, comp, learner)
             self.processes.append(proc)
+            self._death_watch.watch(comp.label, proc.pid, self._queues_only_read_by(comp))
             log.info("Started %s (pid %d)", comp.label, proc.pid)
 
     def _wait_until_ready(self) -> None:
@@ -180,16 +183,27 @@ class ParallelRunner:
             raise ComponentFailure(f"{what}:\n{detail}")
 
     def _recover_queues_of(self, comp: Component) -> None:
-        """Release the queue locks a dead child held, and forget a dead rollout worker as the reader of its inbox
-        (see :mod:`.queue_recovery`)."""
+        """Repair the queues a dead child left behind (the death watcher has done so already where it runs)."""
+        if self.ctx is not None:
+            repair_queues_of_dead(comp.label, self._all_queues(), self._queues_only_read_by(comp))
+
+    def _all_queues(self) -> list[Any]:
         ctx = self.ctx
         if ctx is None:
-            return
-        queues = [*ctx.policy_queues, *ctx.learner_queues, ctx.stats_queue, *(q for w in ctx.worker_queues for q in w)]
-        if released := release_orphaned_locks(queues):
-            log.warning("Released %d queue lock(s) that the dead %s held", released, comp.label)
-        if comp.role == "rollout_worker" and self.slots is not None:
-            forget_dead_reader(ctx.worker_queues[comp.index][self.slots.incarnation(comp.index)])
+            return []
+        return [*ctx.policy_queues, *ctx.learner_queues, ctx.stats_queue, *(q for w in ctx.worker_queues for q in w)]
+
+    def _queues_only_read_by(self, comp: Component) -> list[Any]:
+        """The queues whose one reader is this component's current process (see :mod:`.queue_recovery`)."""
+        ctx = self.ctx
+        assert ctx is not None and self.slots is not None
+        if comp.role == "rollout_worker":
+            return [ctx.worker_queues[comp.index][self.slots.incarnation(comp.index)]]
+        if comp.role == "learner":
+            return [ctx.learner_queues[comp.index]]
+        if self.cfg.policy_workers_per_policy == 1:
+            return [ctx.policy_queues[comp.index]]
+        return []  # one of several inference workers reading the policy's queue: the others still wait on it
 
     def _replace_worker(self, i: int, what: str) -> None:
         """Start a new rollout worker process in place of one that died of a signal (within the budget)."""
@@ -211,6 +225,7 @@ class ParallelRunner:
         self._starting[i] = (time.monotonic(), self.state.last_beat(i))  # until its own first heartbeat
         proc = start_child(self._mp, self.ctx, comp, segments=self.arena.segment_fds())
         self.processes[i] = proc
+        self._death_watch.watch(comp.label, proc.pid, self._queues_only_read_by(comp))
         self._replaced_at[comp.index] = time.monotonic()
         log.info("Started %s (pid %d) in place of the dead one", comp.label, proc.pid)
 
@@ -475,6 +490,7 @@ class ParallelRunner:
             if not self._finished:
                 self.lifecycle.finish(None)
             stop_helpers(self._helpers)
+            self._death_watch.stop()
             self._watchdog.stop()
 
 
