@@ -1,5 +1,5 @@
 """Env and evaluation parameters: pixel_format, use_record_episode_statistics, episode_counter,
-decorrelate_envs_on_one_worker, sample_env_episodes and csv_folder_name."""
+decorrelate_envs_on_one_worker, env_framestack, sample_env_episodes and csv_folder_name."""
 
 from __future__ import annotations
 
@@ -7,13 +7,17 @@ import csv
 
 import gymnasium as gym
 import numpy as np
+import pytest
 import torch
 
 from sf_config import make_cfg
+from sf_registry import register_env
 from sf_runtime import enjoy, run_rl
+from sf_runtime.envs import create_env
 from sf_runtime.envs.create import _apply_env_parameters
 from sf_runtime.envs.episode_stats import episode_record
 from sf_runtime.envs.wrappers import DecorrelatingReset
+from sf_runtime.errors import SetupError
 
 torch.set_num_threads(1)
 
@@ -107,3 +111,44 @@ def test_record_episode_statistics_is_not_added_twice():
         wrappers.append(type(env))
         env = env.env
     assert wrappers.count(gym.wrappers.RecordEpisodeStatistics) == 1
+
+
+def make_env_ignoring_framestack(full_env_name, cfg=None, env_config=None, render_mode=None):
+    return gym.make("CartPole-v1")
+
+
+def make_env_reading_framestack(full_env_name, cfg=None, env_config=None, render_mode=None):
+    return gym.wrappers.FrameStackObservation(gym.make("CartPole-v1"), cfg["env_framestack"])
+
+
+register_env("sf_test_framestack_ignored", make_env_ignoring_framestack)
+register_env("sf_test_framestack_read", make_env_reading_framestack)
+
+
+def test_env_framestack_is_refused_where_the_env_would_ignore_it():
+    with pytest.raises(
+        SetupError, match=r"env_framestack=4 would be ignored by env 'sf_test_framestack_ignored': its "
+    ):
+        create_env("sf_test_framestack_ignored", make_cfg(env="sf_test_framestack_ignored", env_framestack=4))
+    with pytest.raises(SetupError, match=r"'CartPole-v1': it is a plain gymnasium id"):
+        create_env("CartPole-v1", make_cfg(env="CartPole-v1", env_framestack=3))
+    # read by the factory (here by key): frames are stacked; and at 1 nothing needs to read it
+    env = create_env("sf_test_framestack_read", make_cfg(env="sf_test_framestack_read", env_framestack=4))
+    assert env.observation_space["obs"].shape == (4, 4)
+    create_env("sf_test_framestack_ignored", make_cfg(env="sf_test_framestack_ignored"))
+
+
+@pytest.mark.parametrize("serial_mode", [True, False], ids=["serial", "parallel"])
+def test_a_run_with_an_ignored_env_framestack_fails_before_it_makes_the_experiment(tmp_path, caplog, serial_mode):
+    cfg = make_cfg(
+        env="CartPole-v1",
+        env_framestack=4,
+        serial_mode=serial_mode,
+        train_dir=str(tmp_path),
+        experiment="stacked",
+        num_workers=2,
+        num_envs_per_worker=2,
+    )
+    assert run_rl(cfg) == 1
+    assert "env_framestack=4 would be ignored by env 'CartPole-v1'" in caplog.text
+    assert not (tmp_path / "stacked").exists()

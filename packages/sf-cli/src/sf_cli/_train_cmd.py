@@ -101,8 +101,10 @@ def train_command(
         _print_next_steps(cfg)
     elif status == 2:
         click.echo("Interrupted; the latest checkpoint was saved. Run the same command again to resume.", err=True)
+    elif (log_file := experiment_dir(cfg) / "sf_log.txt").is_file():
+        click.echo(f"Training failed; see the log in {log_file}", err=True)
     else:
-        click.echo(f"Training failed; see the log in {experiment_dir(cfg) / 'sf_log.txt'}", err=True)
+        click.echo("Training failed before the experiment directory was made (the error is above).", err=True)
     ctx.exit(status)
 
 

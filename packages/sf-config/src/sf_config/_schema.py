@@ -441,7 +441,14 @@ _TABLE: tuple[Param, ...] = (
         "Action repeat the env applies itself; multiplies the reported frame counts and FPS.",
         **_POSITIVE,
     ),
-    _p("env_framestack", int, 1, "environment", "Frames stacked into one observation (Atari uses 4).", **_POSITIVE),
+    _p(
+        "env_framestack",
+        int,
+        1,
+        "environment",
+        "Frames stacked into one observation by env factories that read it (Atari: 4); refused for other envs.",
+        **_POSITIVE,
+    ),
     _p("pixel_format", str, "CHW", "environment", "Layout of image observations: CHW or HWC."),
     _p(
         "use_record_episode_statistics",

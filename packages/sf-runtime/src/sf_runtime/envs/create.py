@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sf_config import Config
 from sf_runtime.envs.frameskip import ActionRepeat, gymnasium_env_skips_frames
 from sf_runtime.envs.multi_agent import MultiAgentEnv, is_native_multi_agent
 from sf_runtime.envs.registry import is_registered_in_sf, make_registered_env
 from sf_runtime.envs.seeding import env_seed
 from sf_runtime.envs.validation import check_action_space, check_created_env, check_observation_space
 from sf_runtime.envs.wrappers import DecorrelatingReset, EpisodeCounterWrapper, PixelFormatChwWrapper
+from sf_runtime.errors import SetupError
 
 
 def cfg_value(cfg: Any, name: str, default: Any) -> Any:
@@ -20,6 +22,58 @@ def cfg_value(cfg: Any, name: str, default: Any) -> Any:
         return getattr(cfg, name)
     except (AttributeError, KeyError):
         return default
+
+
+class _ReadRecordingConfig(Config):
+    """A view of the cfg that notes each parameter read from it (given to env factories; see :func:`factory_cfg`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        if not name.startswith("_"):
+            self._reads.add(name)
+        return super().__getattr__(name)
+
+    def __getitem__(self, key: str) -> Any:
+        self._reads.add(key)
+        return super().__getitem__(key)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        object.__setattr__(self, "_reads", set())
+
+
+def factory_cfg(cfg: Any) -> tuple[Any, set[str] | None]:
+    """The cfg to give an env factory, and the set that collects the parameters it reads (None: not recorded).
+
+    The view shares the cfg's values (nothing is copied); a cfg that is not a :class:`~sf_config.Config` is given as
+    it is.
+    """
+    if not isinstance(cfg, Config):
+        return cfg, None
+    view = _ReadRecordingConfig.__new__(_ReadRecordingConfig)
+    view.__setstate__(cfg.__getstate__())
+    return view, view._reads
+
+
+def check_framestack_read(full_env_name: str, cfg: Any, reads: set[str] | None) -> None:
+    """Refuse ``env_framestack`` above 1 for an env whose factory did not read it while making the env.
+
+    sf stacks no frames itself: factories do, from ``cfg.env_framestack`` (sf-examples' Atari and EnvPool envs).
+
+    Raises:
+        SetupError: ``env_framestack`` would be ignored.
+    """
+    stack = cfg_value(cfg, "env_framestack", 1)
+    if stack in (None, 1) or reads is None or "env_framestack" in reads:
+        return
+    why = (
+        "its factory does not read cfg.env_framestack"
+        if is_registered_in_sf(full_env_name)
+        else "it is a plain gymnasium id, made without stacking frames"
+    )
+    raise SetupError(
+        f"env_framestack={stack} would be ignored by env {full_env_name!r}: {why}. Leave env_framestack at 1 for "
+        "this env, or stack frames in its factory from cfg.env_framestack (as sf-examples' Atari and EnvPool envs do)."
+    )
 
 
 def env_id_of(env_config: Any) -> int:
@@ -53,7 +107,8 @@ def create_env(
     """Creates an env through the registry and puts it in the runtime's multi-agent form.
 
     Steps: the registered factory (or gymnasium's registry, for plain gymnasium ids) makes the env; a factory that
-    returns None, an unsupported observation or action space is an :class:`EnvError` naming the env; sf's action
+    returns None, an unsupported observation or action space is an :class:`EnvError` naming the env, an
+    ``env_framestack`` it did not read a :class:`~sf_runtime.errors.SetupError`; sf's action
     repeat is added where ``env_frameskip`` asks for it (see :mod:`sf_runtime.envs.frameskip`); the result is wrapped
     into a :class:`MultiAgentEnv` seeded from ``cfg.seed`` and the env's ``env_id`` (a random seed when ``cfg.seed``
     is None).
@@ -69,8 +124,10 @@ def create_env(
     Returns:
         A :class:`MultiAgentEnv`.
     """
-    env = make_registered_env(full_env_name, cfg, env_config, render_mode)
+    made_with, reads = factory_cfg(cfg)
+    env = make_registered_env(full_env_name, made_with, env_config, render_mode)
     check_created_env(env, full_env_name)
+    check_framestack_read(full_env_name, cfg, reads)
     check_observation_space(env.observation_space, full_env_name)
     check_action_space(env.action_space, full_env_name)
     frameskip = sf_applies_frameskip(full_env_name, cfg)

@@ -25,6 +25,7 @@ from sf_runtime.envs.create import cfg_value, create_env
 from sf_runtime.envs.interfaces import find_reward_shaping_interface
 from sf_runtime.envs.registry import make_env_config
 from sf_runtime.envs.vector import native_vector_available
+from sf_runtime.errors import SetupError
 from sf_runtime.registrations import Registrations, missing_main_guard_error, snapshot_registrations
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,8 @@ def _probe_in_child(conn: Any, full_env_name: str, cfg: Any, registrations: Regi
         finally:
             env.close()
         conn.send(("ok", info))
+    except SetupError as exc:  # e.g. a parameter the env cannot honour: the same error as in the caller's process
+        conn.send(("setup_error", str(exc)))
     except BaseException as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
     finally:
@@ -154,6 +157,8 @@ def probe_env_info(cfg: Any, timeout: float = PROBE_TIMEOUT_S, mp_context: Any =
         if process.is_alive():
             process.kill()
             process.join()
+    if status == "setup_error":
+        raise SetupError(payload)
     if status != "ok":
         raise EnvProbeError(f"Creating env {full_env_name!r} in the probe process failed: {payload}")
     info: EnvInfo = payload

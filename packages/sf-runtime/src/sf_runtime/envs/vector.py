@@ -29,7 +29,7 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
-from sf_runtime.envs.create import cfg_value, create_env, sf_applies_frameskip
+from sf_runtime.envs.create import cfg_value, check_framestack_read, create_env, factory_cfg, sf_applies_frameskip
 from sf_runtime.envs.dict_obs import OBS_KEY, to_dict_space
 from sf_runtime.envs.episode_stats import episode_record
 from sf_runtime.envs.interfaces import find_reward_shaping_interface, find_training_info_interface
@@ -430,7 +430,9 @@ def make_env_vector(
     if batched and allow_native and render_mode is None:
         make_vector = env_vector_factory(full_env_name)
         if make_vector is not None:
-            vec = make_vector(full_env_name, cfg, env_ids, env_seed(seed, env_ids[0]))
+            made_with, reads = factory_cfg(cfg)
+            vec = make_vector(full_env_name, made_with, env_ids, env_seed(seed, env_ids[0]))
+            check_framestack_read(full_env_name, cfg, reads)
             if not isinstance(vec, EnvVector) or vec.num_envs != num_envs:
                 raise EnvError(
                     f"the vector factory of {full_env_name!r} returned {vec!r}; it must return an EnvVector of "
@@ -440,6 +442,7 @@ def make_env_vector(
     if batched and allow_native and native_vector_available(full_env_name, cfg, render_mode):
         vec = _make_equivalent_native_vector(full_env_name, num_envs)
         if vec is not None:
+            check_framestack_read(full_env_name, cfg, set())  # made by gymnasium: nothing stacks frames
             return NativeEnvVector(vec, full_env_name, batched, env_ids, env_seed(seed, env_ids[0]))
     envs = []
     try:
