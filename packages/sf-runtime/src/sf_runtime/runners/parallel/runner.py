@@ -27,7 +27,7 @@ memory and exits with 2 at once. When a component fails (a process died or went 
 than ``max_env_failures`` allows) and the learners still run, a checkpoint is saved before the shutdown too, and the
 status is 1. The wind-down after a failure or an interruption has a budget (:mod:`.wind_down`).
 
-This module is a little over 400 lines: supervision and the wind-down share the run's process table and its
+This module is over 400 lines (about 500): supervision and the wind-down share the run's process table and its
 deadlines, and reading them side by side is what makes the stop order checkable.
 """
 
