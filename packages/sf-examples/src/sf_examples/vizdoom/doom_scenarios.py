@@ -186,7 +186,7 @@ DOOM_DEFAULTS: dict[str, Any] = {
     "worker_num_splits": 2,
     # The learner is the bottleneck on a CPU, so the samplers keep every slot full: with room for two waiting batches
     # the policy lag was 1.4 versions and doom_basic reached 0.23 after 300k frames (mean of 4 seeds); with room for
-    # one, 0.9 and 0.43 at the same FPS (Sample Factory 2.1.1: 0.38).
+    # one, 0.9 and 0.37 (6 seeds) at the same FPS (Sample Factory 2.1.1: 0.39 over the same seeds).
     "num_batches_to_accumulate": 1,
     "obs_subtract_mean": 0.0,
     "obs_scale": 255.0,
