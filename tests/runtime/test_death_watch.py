@@ -7,15 +7,19 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
+from pathlib import Path
 
 import faster_fifo
-import numpy as np
 import pytest
 
 from sf_runtime.runners.parallel.death_watch import DeathWatcher
 from sf_runtime.runners.parallel.queue_recovery import _probe_layout, _probe_reader_wait, lock_holder
+
+sys.path.insert(0, str(Path(__file__).parent))
+from queue_helpers import kill_a_waiting_reader, put_many
 
 pytestmark = [
     pytest.mark.skipif(_probe_layout() is None, reason="faster-fifo's queue layout is not the known one"),
@@ -66,37 +70,16 @@ def test_a_get_blocked_on_the_lock_of_a_child_goes_on_when_the_child_is_killed()
         child.join(timeout=60)
 
 
-def _wait_for_messages(queue):
-    while True:
-        queue.get_many(timeout=100.0)
-
-
-def _put_many(queue, done):
-    for _ in range(20):
-        queue.put(b"request")
-    done.set()
-
-
 @pytest.mark.skipif(_probe_reader_wait() is None, reason="the waiting reader's layout is not the known one")
 def test_puts_to_the_queue_of_a_reader_killed_while_it_waited_do_not_hang():
     fork = multiprocessing.get_context("fork")
     queue = faster_fifo.Queue(max_size_bytes=100_000)
-    words = np.frombuffer(queue.queue_obj_buffer, dtype=np.uint32)
-    refs = _probe_reader_wait().group_refs // 4
     watcher = DeathWatcher(lambda: [queue])
     writers, done = [], fork.Event()
     try:
         for _ in range(3):  # with glibc 2.36, puts hang for good after the second reader killed while it waited
-            refs_before = int(words[refs]) + int(words[refs + 1])
-            reader = fork.Process(target=_wait_for_messages, args=(queue,), daemon=True)
-            reader.start()
-            watcher.watch("reader", reader.pid, own_queues=[queue])
-            deadline = time.monotonic() + 60
-            while int(words[refs]) + int(words[refs + 1]) == refs_before and time.monotonic() < deadline:
-                time.sleep(0.01)  # until it sleeps in the wait
-            os.kill(reader.pid, signal.SIGKILL)
-            reader.join(timeout=60)
-            writers.append(fork.Process(target=_put_many, args=(queue, done), daemon=True))
+            kill_a_waiting_reader(fork, queue, on_start=lambda pid: watcher.watch("reader", pid, own_queues=[queue]))
+            writers.append(fork.Process(target=put_many, args=(queue, done), daemon=True))
             writers[-1].start()
             assert done.wait(timeout=60), "a put hung on a killed reader's wait"
             done.clear()

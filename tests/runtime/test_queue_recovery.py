@@ -7,8 +7,9 @@ import ctypes
 import multiprocessing
 import os
 import signal
+import sys
 import threading
-import time
+from pathlib import Path
 
 import faster_fifo
 import numpy as np
@@ -21,6 +22,9 @@ from sf_runtime.runners.parallel.queue_recovery import (
     lock_holder,
     release_orphaned_locks,
 )
+
+sys.path.insert(0, str(Path(__file__).parent))
+from queue_helpers import kill_a_waiting_reader, put_many
 
 pytestmark = pytest.mark.skipif(_probe_layout() is None, reason="faster-fifo's queue layout is not the known one")
 
@@ -85,35 +89,16 @@ def test_a_lock_of_a_live_holder_or_a_free_lock_is_left_alone():
     assert held.get(timeout=5) == 1
 
 
-def _wait_for_messages(queue):
-    while True:
-        queue.get_many(timeout=100.0)
-
-
-def _put_many(queue, done):
-    for _ in range(20):
-        queue.put(b"answer")
-    done.set()
-
-
 @pytest.mark.skipif(_probe_reader_wait() is None, reason="the waiting reader's layout is not the known one")
 def test_a_put_hung_on_a_reader_killed_while_it_waited_is_woken_by_forgetting_the_reader():
     fork = multiprocessing.get_context("fork")
     queue = faster_fifo.Queue(max_size_bytes=100_000)
     words = np.frombuffer(queue.queue_obj_buffer, dtype=np.uint32)
-    offsets = _probe_reader_wait()
-    waiting, refs = offsets.waiting // 4, offsets.group_refs // 4
+    waiting = _probe_reader_wait().waiting // 4
     writers, done = [], fork.Event()
     for _ in range(3):  # with glibc 2.36 the second killed reader is enough for a put to hang for good
-        refs_before = int(words[refs]) + int(words[refs + 1])
-        reader = fork.Process(target=_wait_for_messages, args=(queue,))
-        reader.start()
-        deadline = time.monotonic() + 60
-        while int(words[refs]) + int(words[refs + 1]) == refs_before and time.monotonic() < deadline:
-            time.sleep(0.01)  # until it sleeps in the wait
-        os.kill(reader.pid, signal.SIGKILL)
-        reader.join(timeout=60)
-        writers.append(fork.Process(target=_put_many, args=(queue, done)))
+        kill_a_waiting_reader(fork, queue)
+        writers.append(fork.Process(target=put_many, args=(queue, done)))
         writers[-1].start()
         if not done.wait(timeout=3.0):
             break
