@@ -24,7 +24,7 @@ from sf_runtime.runners.distributed.ddp import (
     train_rank,
 )
 from sf_runtime.runners.distributed.rollouts import to_batch
-from sf_runtime.torch_setup import torch_device
+from sf_runtime.torch_setup import keep_freed_memory, torch_device
 
 
 class LearnerRank:
@@ -42,6 +42,7 @@ class LearnerRank:
         torch.set_num_threads(1)
         self.cfg = cfg
         self.rank = rank
+        keep_freed_memory()
         self.device = torch_device(cfg)
         self.learner = Learner(cfg, obs_space, action_space, policy_id=0, device=self.device)
         self.averager = GradientAverager(self.learner.actor_critic, int(cfg.learner_world_size))

@@ -41,7 +41,7 @@ from sf_runtime.runners.parallel.reports import ChildError, PbtAppliedReport, Po
 from sf_runtime.runners.parallel.slot_ownership import SlotOwnership
 from sf_runtime.runners.parallel.trajectories import TrajectoryBuffers
 from sf_runtime.runners.parallel.weights import WeightSlot
-from sf_runtime.torch_setup import torch_device
+from sf_runtime.torch_setup import keep_freed_memory, torch_device
 
 log = logging.getLogger(__name__)
 
@@ -229,6 +229,7 @@ def learner_main(ctx: RunContext, policy_id: int, initial_state: bytes | None, c
             registrations=ctx.registrations,
             log_level=ctx.log_level,
         )
+        keep_freed_memory()
         LearnerProcess(ctx, policy_id, initial_state, conn).run()
     except BaseException:
         ctx.stats_queue.put(ChildError(f"learner p{policy_id}", traceback.format_exc()))
