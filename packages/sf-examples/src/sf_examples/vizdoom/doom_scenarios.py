@@ -189,8 +189,8 @@ DOOM_DEFAULTS: dict[str, Any] = {
     # one, 0.9 and 0.37 (6 seeds) at the same FPS (Sample Factory 2.1.1: 0.39 over the same seeds).
     "num_batches_to_accumulate": 1,
     # The schema's 1e-4 moves this model very little per batch (KL 1e-4, clip fraction under 1%): doom_basic's reward
-    # after 300k frames was -0.23 to 0.37 over 3 seeds (the anchor: 0.22 to 0.47 with its 1e-4); with 3e-4,
-    # 0.67 to 0.69, the same FPS.
+    # after 300k frames was -0.23 to 0.37 over 3 seeds (Sample Factory 2.1.1: 0.22 to 0.47 at its 1e-4, 0.80 at
+    # 3e-4); with 3e-4, 0.67 to 0.78 over 6 runs, the same FPS.
     "learning_rate": 3e-4,
     "obs_subtract_mean": 0.0,
     "obs_scale": 255.0,
