@@ -49,6 +49,9 @@ COUPLED = {
     "max_sampler_restarts",
     "learner_world_size",
     "learner_rank_timeout_sec",
+    # in serial mode torch.compile covers the learner and the rollouts together or not at all
+    "serial_mode",
+    "torch_compile",
 }
 # parameters kept for Sample Factory's interface whose feature sf does not have: only their default is valid
 REFUSED = {"algo", "benchmark", "actor_worker_gpus", "env_gpu_actions", "env_gpu_observations"}
@@ -107,6 +110,9 @@ def _coupled(draw):
             values[name] = draw(value_of(PARAMETERS[name]))
         perturb = sorted(draw(st.lists(st.floats(1, 10), min_size=2, max_size=2)))
         values |= {"pbt_perturb_min": perturb[0], "pbt_perturb_max": perturb[1]}
+    values["serial_mode"] = draw(st.booleans())
+    compile_choices = PARAMETERS["torch_compile"].choices
+    values["torch_compile"] = draw(st.sampled_from(("off", "both") if values["serial_mode"] else compile_choices))
     values["with_wandb"] = draw(st.booleans())
     if values["with_wandb"]:
         for name in draw(st.lists(st.sampled_from(sorted(c for c in COUPLED if c.startswith("wandb_"))), unique=True)):
